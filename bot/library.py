@@ -1,0 +1,307 @@
+"""The parent library in the chat: topics, articles in pages, votes, search and deep links.
+
+Callback data: `lib:t:<topic>:<page>` a topic's list, `lib:a:<id>` open an article,
+`lib:p:<id>:<page>` turn its pages, `lib:v:<id>:<1|0>` vote, `lib:home` the topics.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import GrowWellContext
+from bot.keyboards import keyboard
+from bot.language import family_locale
+from bot.steps import Handler
+from domain import families
+from locales import N_, gettext_for
+from resources.library import Article, ReadingOrder, render_pages, sources_footer
+from store.models import ArticleVote, Family
+
+PER_PAGE = 6
+TOPIC_NAMES = {
+    "safe_sleep": N_("😴 Safe sleep"),
+    "feeding": N_("🍼 Feeding"),
+    "crying": N_("😢 Crying and coping"),
+    "immunisations": N_("💉 Immunisations"),
+    "reviews": N_("🩺 Health visitor reviews"),
+    "oral_health": N_("🦷 Teeth"),
+    "mental_health": N_("💛 Your mental health"),
+    "fathers": N_("👨 Dads and partners"),
+    "urgent_help": N_("🚑 When to get urgent help"),
+}
+
+
+def topic_label(topic: str, locale: str) -> str:
+    return gettext_for(locale)(TOPIC_NAMES.get(topic, topic))
+
+
+async def _family(update: Update, context: GrowWellContext) -> Family | None:
+    assert update.effective_chat is not None
+    async with context.services.sessions() as session:
+        return await families.find_family(session, update.effective_chat.id)
+
+
+def _months_old(born: date, today: date) -> int:
+    return (today.year - born.year) * 12 + today.month - born.month - (today.day < born.day)
+
+
+def reading_order(family: Family | None, locale: str, context: GrowWellContext) -> ReadingOrder:
+    """The library as this family should see it: what fits its stage first."""
+    library = context.services.library
+    if family is None:
+        return library.for_family(locale, role="mum", expecting=False)
+    children = families.active_children(family)
+    today = context.today()
+    return library.for_family(
+        locale,
+        role=family.role.value if family.role else "carer",
+        expecting=any(c.birth_date is None for c in children),
+        child_ages_months=[_months_old(c.birth_date, today) for c in children if c.birth_date],
+    )
+
+
+async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Edit the message a button was pressed on, or send a new one."""
+    query = update.callback_query
+    if query is not None and isinstance(query.message, Message):
+        await query.answer()
+        try:
+            await query.edit_message_text(
+                text,
+                reply_markup=markup,
+                parse_mode=ParseMode.HTML,
+                disable_web_page_preview=True,
+            )
+            return
+        except BadRequest as error:
+            if "not modified" in error.message:
+                return
+    assert update.effective_chat is not None
+    await update.get_bot().send_message(
+        update.effective_chat.id,
+        text,
+        reply_markup=markup,
+        parse_mode=ParseMode.HTML,
+        disable_web_page_preview=True,
+    )
+
+
+def _topics_markup(order: ReadingOrder, locale: str) -> InlineKeyboardMarkup:
+    return keyboard([(topic_label(topic, locale), f"lib:t:{topic}:0")] for topic in order.topics)
+
+
+async def show_topics(update: Update, context: GrowWellContext) -> None:
+    """The library's shelves, the ones that fit the family first."""
+    family = await _family(update, context)
+    locale = family.locale if family else await family_locale(update, context)
+    _ = gettext_for(locale)
+    order = reading_order(family, locale, context)
+    await _reply(
+        update,
+        _("📚 <b>Parent library</b>\nChoose a topic, or just type a question."),
+        _topics_markup(order, locale),
+    )
+
+
+async def show_topic(update: Update, context: GrowWellContext) -> None:
+    """One shelf: its articles in pages of six."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    _, _, topic, page_text = query.data.split(":", 3)
+    family = await _family(update, context)
+    locale = family.locale if family else await family_locale(update, context)
+    order = reading_order(family, locale, context)
+    articles = order.articles.get(topic)
+    if not articles or not page_text.isdigit():
+        await query.answer()
+        return
+    pages = max(1, -(-len(articles) // PER_PAGE))
+    page = min(int(page_text), pages - 1)
+    shown = articles[page * PER_PAGE : (page + 1) * PER_PAGE]
+    _ = gettext_for(locale)
+    rows = [[(a.title, f"lib:a:{a.id}")] for a in shown]
+    paging = []
+    if page > 0:
+        paging.append((_("◀️ Back"), f"lib:t:{topic}:{page - 1}"))
+    if page < pages - 1:
+        paging.append((_("Next ▶️"), f"lib:t:{topic}:{page + 1}"))
+    if paging:
+        rows.append(paging)
+    rows.append([(_("📚 All topics"), "lib:home")])
+    await _reply(update, f"<b>{topic_label(topic, locale)}</b>", keyboard(rows))
+
+
+def article_pages(article: Article, locale: str) -> list[str]:
+    return render_pages(article, footer=sources_footer(article, gettext_for(locale)("Sources")))
+
+
+def _article_markup(
+    article: Article, page: int, pages: int, locale: str, context: GrowWellContext
+) -> InlineKeyboardMarkup:
+    _ = gettext_for(locale)
+    rows: list[list[tuple[str, str]]] = []
+    paging = []
+    if page > 0:
+        paging.append((_("◀️ Back"), f"lib:p:{article.id}:{page - 1}"))
+    if page < pages - 1:
+        paging.append(
+            (
+                _("Next ▶️ ({page}/{pages})").format(page=page + 2, pages=pages),
+                f"lib:p:{article.id}:{page + 1}",
+            )
+        )
+    if paging:
+        rows.append(paging)
+    if page == pages - 1:
+        for related in article.related[:3]:
+            title = context.services.library.get(related, locale).title
+            rows.append([(f"➡️ {title}", f"lib:a:{related}")])
+        rows.append(
+            [
+                (_("👍 Helpful"), f"lib:v:{article.id}:1"),
+                (_("👎 Not helpful"), f"lib:v:{article.id}:0"),
+            ]
+        )
+    rows.append([(topic_label(article.topic, locale), f"lib:t:{article.topic}:0")])
+    return keyboard(rows)
+
+
+async def open_article(
+    update: Update, context: GrowWellContext, article_id: str, page: int = 0, *, new: bool
+) -> None:
+    """An article page; a new message when opened, the same message edited when paging."""
+    locale = await family_locale(update, context)
+    try:
+        article = context.services.library.get(article_id, locale)
+    except KeyError:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        return
+    pages = article_pages(article, locale)
+    page = max(0, min(page, len(pages) - 1))
+    markup = _article_markup(article, page, len(pages), locale, context)
+    if new:
+        assert update.effective_chat is not None
+        await update.get_bot().send_message(
+            update.effective_chat.id,
+            pages[page],
+            reply_markup=markup,
+            parse_mode=ParseMode.HTML,
+            disable_web_page_preview=True,
+        )
+    else:
+        await _reply(update, pages[page], markup)
+
+
+async def article_pressed(update: Update, context: GrowWellContext) -> None:
+    """Open an article from a list, a reminder's 'Read more' or a related link."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    await query.answer()
+    await open_article(update, context, query.data.removeprefix("lib:a:"), new=True)
+
+
+async def page_pressed(update: Update, context: GrowWellContext) -> None:
+    assert update.callback_query is not None
+    assert update.callback_query.data is not None
+    _, _, article_id, page = update.callback_query.data.split(":", 3)
+    await open_article(update, context, article_id, int(page) if page.isdigit() else 0, new=False)
+
+
+async def record_vote(
+    session: AsyncSession, family: Family, article_id: str, helpful: bool
+) -> None:
+    vote = await session.get(ArticleVote, (family.id, article_id))
+    if vote is None:
+        session.add(ArticleVote(family_id=family.id, article_id=article_id, helpful=helpful))
+    else:
+        vote.helpful = helpful
+
+
+async def vote_pressed(update: Update, context: GrowWellContext) -> None:
+    """'Was this helpful?': one vote per family and article; pressing again changes it."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    assert update.effective_chat is not None
+    _, _, article_id, value = query.data.split(":", 3)
+    if article_id not in context.services.article_ids or value not in ("0", "1"):
+        await query.answer()
+        return
+    async with context.services.sessions.begin() as session:
+        family = await families.find_family(session, update.effective_chat.id)
+        if family is None:
+            await query.answer()
+            return
+        await record_vote(session, family, article_id, value == "1")
+        locale = family.locale
+    _ = gettext_for(locale)
+    await query.answer(_("Thank you! Your answer helps us make the library better."))
+
+
+async def answer_question(update: Update, context: GrowWellContext, locale: str) -> None:
+    """Free text is a question: the best articles in the family's language, or kind help."""
+    message = update.effective_message
+    assert message is not None
+    assert message.text is not None
+    _ = gettext_for(locale)
+    hits = context.services.search.search(message.text[:300], locale, limit=5)
+    if not hits:
+        await message.reply_text(
+            _(
+                "I couldn't find an article about that. You can look through the topics, or ask "
+                "your health visitor. If you are worried about your baby's health, call NHS 111."
+            ),
+            reply_markup=keyboard(
+                [
+                    [(_("📚 Library topics"), "lib:home")],
+                    [(_("🙋 Ask a health visitor"), "lib:ask")],
+                ]
+            ),
+        )
+        return
+    library = context.services.library
+    await message.reply_text(
+        _("Here is what I found:"),
+        reply_markup=keyboard(
+            [
+                [(library.get(hit.article_id, locale).title, f"lib:a:{hit.article_id}")]
+                for hit in hits
+            ]
+        ),
+    )
+
+
+async def ask_health_visitor(update: Update, context: GrowWellContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    _ = gettext_for(await family_locale(update, context))
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        _(
+            "Your health visitor is happy to help with any question, big or small. Ask them at "
+            "your next visit or clinic. If you are worried about your baby's health now, call "
+            "NHS 111. In an emergency, call 999."
+        )
+    )
+
+
+def handlers() -> list[Handler]:
+    return [
+        CommandHandler("library", show_topics),
+        CallbackQueryHandler(show_topics, pattern="^(lib:home|menu:library)$"),
+        CallbackQueryHandler(show_topic, pattern=r"^lib:t:[a-z_]{1,20}:\d{1,3}$"),
+        CallbackQueryHandler(article_pressed, pattern=r"^lib:a:[a-z0-9-]{1,58}$"),
+        CallbackQueryHandler(page_pressed, pattern=r"^lib:p:[a-z0-9-]{1,50}:\d{1,2}$"),
+        CallbackQueryHandler(vote_pressed, pattern=r"^lib:v:[a-z0-9-]{1,50}:[01]$"),
+        CallbackQueryHandler(ask_health_visitor, pattern="^lib:ask$"),
+    ]

@@ -1,0 +1,34 @@
+"""Everything the service edits, loaded and checked together before the bot starts.
+
+Any invalid file stops start-up with one line naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from resources.areas import AreaFileError, Areas, load_areas
+from resources.library import Library, LibraryError, load_library
+from resources.message_plan import MessagePlan, PlanError, load_plan
+from resources.service import ServiceFileError, ServiceRules, load_service_rules
+
+RESOURCE_ERRORS = (AreaFileError, LibraryError, PlanError, ServiceFileError)
+
+
+@dataclass(frozen=True)
+class Resources:
+    areas: Areas
+    rules: ServiceRules
+    library: Library
+    plan: MessagePlan
+
+
+def load_resources() -> Resources:
+    """The shipped files; the plan's 'Read more' links must name library articles."""
+    library = load_library()
+    return Resources(
+        areas=load_areas(),
+        rules=load_service_rules(),
+        library=library,
+        plan=load_plan(article_ids=library.ids),
+    )

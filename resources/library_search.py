@@ -1,0 +1,403 @@
+"""Search over the parent library: what a parent types, typos and all, to the best few articles.
+
+Built once at start-up: an inverted index per locale (term -> articles) plus a trigram index
+over the vocabulary, so a query touches only the terms it resembles, never the article bodies.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from resources.library import Article, Library, plain_text
+
+__all__ = ["MIN_SCORE", "LibrarySearch", "SearchHit", "fold", "terms", "words"]
+
+# Below this a hit is noise (a stray fuzzy match on a body word), so nonsense finds nothing.
+MIN_SCORE = 1.5
+# Hits scoring under this share of the best one are not worth a parent's time.
+RELATIVE_CUTOFF = 0.25
+FALLBACK_LOCALE = "en"
+
+# How much a term counts where it appears: title and keywords are what the article is about.
+TITLE_WEIGHT = 3.0
+KEYWORD_WEIGHT = 3.0
+SUMMARY_WEIGHT = 1.5
+BODY_WEIGHT = 1.0
+# The whole query is one of the article's keywords ("cot death"): the strongest signal there is,
+# a little stronger still if the words are the very same, not just the same stems.
+EXACT_KEYWORD_BONUS = 4.0
+LITERAL_KEYWORD_BONUS = 2.0
+# A keyword of two or more words all appears in the query.
+KEYWORD_PHRASE_BONUS = 3.0
+# BM25F constants: saturation, and length normalisation of the body, so a long article
+# does not win on length alone.
+BM25_K1 = 4.0
+BM25_B = 0.75
+# A fuzzy match (typo, other word form) must be at least this similar, and counts a bit less.
+# Words the articles use, and very short words, only match their close forms.
+MIN_SIMILARITY = 0.6
+MIN_SIMILARITY_KNOWN = 0.8
+FUZZY_DISCOUNT = 0.85
+# Close enough to count towards a keyword phrase ("cot deth" still says "cot death").
+STRONG_SIMILARITY = 0.75
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One search result: the article to offer and how well it matched (higher is better)."""
+
+    article_id: str
+    score: float
+
+
+# --- turning text into terms -----------------------------------------------------------------
+
+_FOLD_TABLE = str.maketrans(
+    {
+        "ł": "l",
+        "ø": "o",
+        "æ": "ae",
+        "œ": "oe",
+        "ß": "ss",
+        # Arabic: alef wasla, alef maksura and ta marbuta written the way people type them.
+        "ٱ": "ا",
+        "ى": "ي",
+        "ة": "ه",
+        "ـ": None,  # tatweel, a stretching stroke
+        **{chr(0x0660 + d): str(d) for d in range(10)},
+        **{chr(0x06F0 + d): str(d) for d in range(10)},
+    }
+)
+_WORD = re.compile(r"\w+")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, so "Zęby", "zeby" and "ZĘBY" meet.
+
+    Decomposing also strips Arabic tashkeel and the hamza from أ إ آ ؤ ئ, which unifies the
+    alef forms the way most people type Arabic on a phone.
+    """
+    text = text.casefold().translate(_FOLD_TABLE)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _fold_all(words: str) -> frozenset[str]:
+    return frozenset(fold(word) for word in words.split())
+
+
+STOP_WORDS: dict[str, frozenset[str]] = {
+    "en": _fold_all(
+        """a an the and or but of to in on for with at by from into about as is are was were be
+        been am do does did doing have has had i me my mine we us our you your he him his she her
+        it its they them their this that these those what when where which who whom why how much
+        many can could should would will shall may might must get gets got getting if so not no
+        there here than then just some any very too also s t ll ve re d m please"""
+    ),
+    "pl": _fold_all(
+        """i a w we z ze na do o od po za dla przy przez pod nad jak jaki jaka jakie jakiego kiedy
+        co czy to ten ta te tego tej się nie jest są być był była mój moja moje mojego mojej mi
+        mnie ja ty on ona ono my wy oni ich jego jej ile gdzie dlaczego czemu że ale lub albo by
+        już jeszcze tak też mu go ma mam można trzeba proszę"""
+    ),
+    "pt": _fold_all(
+        """a o as os um uma uns umas de do da dos das em no na nos nas num numa para pra por pelo
+        pela com sem e ou que como quando quanto quanta onde porque porquê qual quais meu minha
+        meus minhas seu sua seus suas ele ela eles elas eu tu voce você é e são ser estar está
+        esta este isto isso não se ao aos à às mais muito tem ter há já também me mim lhe"""
+    ),
+    "ar": _fold_all(
+        """في من على إلى الى عن ما ماذا متى كيف هل هو هي أنا انا نحن أنت انت لا لم لن أن إن ان
+        مع كم هذا هذه ذلك تلك التي الذي الذين يا لماذا أين اين أو او ثم قد كل عند بعد قبل"""
+    ),
+}
+
+_SUFFIXES: dict[str, tuple[str, ...]] = {
+    # Longest first; folded (no accents), as they are matched after folding.
+    "pl": (
+        "ami",
+        "ach",
+        "owi",
+        "ego",
+        "emu",
+        "iem",
+        "ow",
+        "om",
+        "em",
+        "ie",
+        "ia",
+        "ii",
+        "y",
+        "i",
+        "a",
+        "e",
+        "u",
+        "o",
+    ),
+    "pt": ("acoes", "acao", "mente", "ar", "er", "ir", "os", "as", "es", "s", "o", "a", "e"),
+    "ar": ("ات", "ون", "ين", "ان", "ها", "هم", "كم", "ه"),
+}
+_POLISH_NASAL = re.compile(r"ą(?=\w)")
+_ARABIC_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
+
+
+def _stem(word: str, locale: str) -> str:
+    """A light stem, so "teething" meets "teeth", "zębów" meets "zęby", "amamentar" meets
+    "amamentação" and "تطعيمات" meets "تطعيم". Deliberately crude: the fuzzy matching on top
+    forgives what it gets wrong."""
+    if word.isdigit():
+        return word
+    if locale == "en":
+        if word.endswith("ies") and len(word) > 4:
+            word = word[:-3] + "y"
+        elif word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+            word = word[:-1]
+        for ending in ("ing", "ed"):
+            if word.endswith(ending) and len(word) - len(ending) >= 3:
+                word = word[: -len(ending)]
+                break
+        if word.endswith("e") and len(word) > 4:
+            word = word[:-1]
+        return word
+    if locale == "ar":
+        for prefix in _ARABIC_PREFIXES:
+            if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+                word = word[len(prefix) :]
+                break
+    for suffix in _SUFFIXES.get(locale, ()):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    if locale == "pl" and word.endswith("k") and len(word) > 4:
+        # Diminutives: ząbki/ząb, dziecko/dzieci, szczepionka/szczepion-.
+        word = word[:-1]
+    return word
+
+
+def words(text: str, locale: str) -> list[str]:
+    """The words of ``text`` that carry meaning: folded, stop words and single letters dropped."""
+    # Parents mix in English ("MMR jab", "baby blues"), so English stop words go everywhere.
+    stop = STOP_WORDS.get(locale, frozenset()) | STOP_WORDS["en"]
+    if locale == "pl":
+        # Polish swaps ą and ę inside a stem (ząb/zęby, ręka/rąk): let them meet.
+        text = _POLISH_NASAL.sub("ę", text.casefold())
+    return [
+        word
+        for word in _WORD.findall(fold(text).replace("_", " "))
+        if len(word) > 1 and word not in stop
+    ]
+
+
+def terms(text: str, locale: str) -> list[str]:
+    """The search terms in ``text``: its meaningful words, stemmed."""
+    return [_stem(word, locale) for word in words(text, locale)]
+
+
+def _trigrams(term: str) -> set[str]:
+    padded = f"  {term} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def _similarity(query: str, term: str, query_grams: set[str], shared: int) -> float:
+    """How alike two terms are: the best of trigram overlap (Dice), edit distance (for a
+    swapped or dropped letter in a short word) and prefix (for a word cut short)."""
+    dice = 2 * shared / (len(query_grams) + len(term) + 1)
+    shorter, longer = sorted((query, term), key=len)
+    if len(shorter) >= 4 and longer.startswith(shorter):
+        return max(dice, len(shorter) / len(longer))
+    if dice >= MIN_SIMILARITY or shared < 2 or len(longer) - len(shorter) > 2:
+        return dice
+    # One slip in any word; two only in a long one ("colick" is not "folic").
+    distance = _edit_distance(query, term)
+    if distance == 1 or (distance == 2 and len(longer) >= 7):
+        return max(dice, 1 - distance / len(longer))
+    return dice
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, changes, swapped neighbours."""
+    before: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, char_b in enumerate(b, start=1):
+            cost = char_a != char_b
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                current[j] = min(current[j], before[j - 2] + 1)
+        before, previous = previous, current
+    return previous[-1]
+
+
+# --- the index -------------------------------------------------------------------------------
+
+
+class _LocaleIndex:
+    """The inverted index of one locale's articles."""
+
+    __slots__ = (
+        "article_ids",
+        "exact_keywords",
+        "grams",
+        "literal_keywords",
+        "locale",
+        "phrases",
+        "postings",
+    )
+
+    def __init__(self, articles: list[Article], locale: str) -> None:
+        self.locale = locale
+        self.article_ids = [a.id for a in articles]
+        fields: list[dict[str, Counter[str]]] = []
+        self.exact_keywords: dict[tuple[str, ...], set[int]] = defaultdict(set)
+        self.literal_keywords: dict[tuple[str, ...], set[int]] = defaultdict(set)
+        # term -> (article, keyword phrase) for each keyword of two or more terms
+        self.phrases: dict[str, list[tuple[int, frozenset[str]]]] = defaultdict(list)
+        for doc, article in enumerate(articles):
+            keyword_terms: Counter[str] = Counter()
+            for keyword in article.keywords:
+                phrase = terms(keyword, locale)
+                if not phrase:
+                    continue
+                keyword_terms.update(set(phrase))
+                self.exact_keywords[tuple(sorted(set(phrase)))].add(doc)
+                self.literal_keywords[tuple(words(keyword, locale))].add(doc)
+                if len(set(phrase)) > 1:
+                    for term in set(phrase):
+                        self.phrases[term].append((doc, frozenset(phrase)))
+            fields.append(
+                {
+                    "title": Counter(terms(article.title, locale)),
+                    "keywords": keyword_terms,
+                    "summary": Counter(terms(article.summary, locale)),
+                    "body": Counter(terms(plain_text(article), locale)),
+                }
+            )
+
+        count = len(articles)
+        average_body = sum(sum(f["body"].values()) for f in fields) / max(count, 1)
+        document_frequency: Counter[str] = Counter()
+        for f in fields:
+            document_frequency.update(set().union(*(f[name] for name in f)))
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for doc, f in enumerate(fields):
+            body_length = sum(f["body"].values())
+            for term in set().union(*(f[name] for name in f)):
+                df = document_frequency[term]
+                idf = math.log(1 + (count - df + 0.5) / (df + 0.5))
+                # BM25F: field counts weighted and summed first, then saturated once, so
+                # a term all over an article beats one in its title alone, but not by much.
+                body_norm = 1 - BM25_B + BM25_B * body_length / average_body
+                tf = (
+                    TITLE_WEIGHT * f["title"][term]
+                    + KEYWORD_WEIGHT * f["keywords"][term]
+                    + SUMMARY_WEIGHT * f["summary"][term]
+                    + BODY_WEIGHT * f["body"][term] / body_norm
+                )
+                weight = tf * (BM25_K1 + 1) / (tf + BM25_K1)
+                self.postings[term].append((doc, idf * weight))
+        self.grams: dict[str, list[str]] = defaultdict(list)
+        for term in self.postings:
+            for gram in _trigrams(term):
+                self.grams[gram].append(term)
+        # Plain dicts from here on: a lookup of an unknown term must not add it.
+        self.postings = dict(self.postings)
+        self.grams = dict(self.grams)
+
+    def similar_terms(self, query: str) -> dict[str, float]:
+        """Indexed terms like ``query`` with their similarity: itself 1.0, typos and forms less."""
+        found: dict[str, float] = {}
+        if query in self.postings:
+            found[query] = 1.0
+        query_grams = _trigrams(query)
+        shared: Counter[str] = Counter()
+        for gram in query_grams:
+            shared.update(self.grams.get(gram, ()))
+        # A word the articles use is taken as meant, with only its near forms; a word they
+        # never use is probably a typo, so cast the net wider.
+        threshold = MIN_SIMILARITY_KNOWN if found or len(query) <= 3 else MIN_SIMILARITY
+        for term, overlap in shared.items():
+            if term == query:
+                continue
+            similarity = _similarity(query, term, query_grams, overlap)
+            if similarity >= threshold:
+                found[term] = similarity
+        return found
+
+    def score(self, query: str) -> dict[int, float]:
+        """Articles matching ``query``, with scores; empty if nothing matches at all."""
+        query_terms = list(dict.fromkeys(terms(query, self.locale)))
+        if not query_terms:
+            return {}
+        scores: dict[int, float] = defaultdict(float)
+        matched: dict[str, float] = {}
+        for query_term in query_terms:
+            best: dict[int, float] = {}
+            for term, similarity in self.similar_terms(query_term).items():
+                matched[term] = max(matched.get(term, 0.0), similarity)
+                # Squared, so the closest reading of a typo clearly beats a looser one.
+                factor = 1.0 if similarity == 1.0 else similarity**2 * FUZZY_DISCOUNT
+                for doc, weight in self.postings[term]:
+                    value = factor * weight
+                    if value > best.get(doc, 0.0):
+                        best[doc] = value
+            for doc, value in best.items():
+                scores[doc] += value
+        strong = {term for term, similarity in matched.items() if similarity >= STRONG_SIMILARITY}
+        for doc in self.exact_keywords.get(tuple(sorted(set(query_terms))), ()):
+            scores[doc] += EXACT_KEYWORD_BONUS
+        for doc in self.literal_keywords.get(tuple(words(query, self.locale)), ()):
+            scores[doc] += LITERAL_KEYWORD_BONUS
+        rewarded: set[tuple[int, frozenset[str]]] = set()
+        for term in strong:
+            for doc, phrase in self.phrases.get(term, ()):
+                if (doc, phrase) not in rewarded and phrase <= strong:
+                    rewarded.add((doc, phrase))
+                    scores[doc] += KEYWORD_PHRASE_BONUS
+        return scores
+
+
+class LibrarySearch:
+    """Search the library in a family's locale; build once at start-up, then query freely.
+
+    ``search`` is tolerant of typos, case, missing accents and word forms, ignores stop words,
+    and falls back to English keywords when the family's language finds nothing (parents
+    often type "SIDS" or "MMR" whatever language they read in).
+    """
+
+    __slots__ = ("_indexes", "_library")
+
+    def __init__(self, library: Library) -> None:
+        self._library = library
+        self._indexes = {
+            locale: _LocaleIndex(library.articles(locale), locale) for locale in library.locales
+        }
+
+    def search(self, query: str, locale: str, limit: int = 5) -> list[SearchHit]:
+        """The best matches for ``query`` in ``locale``, best first; [] if nothing fits well."""
+        locale = self._library.locale_for(locale)
+        hits = self._ranked(self._indexes[locale], query)
+        if not hits and locale != FALLBACK_LOCALE and FALLBACK_LOCALE in self._indexes:
+            hits = self._ranked(self._indexes[FALLBACK_LOCALE], query)
+        return hits[:limit]
+
+    @staticmethod
+    def _ranked(index: _LocaleIndex, query: str) -> list[SearchHit]:
+        scores = index.score(query)
+        if not scores:
+            return []
+        top = max(scores.values())
+        floor = max(MIN_SCORE, top * RELATIVE_CUTOFF)
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        return [
+            SearchHit(index.article_ids[doc], round(score, 3))
+            for doc, score in ranked
+            if score >= floor
+        ]
+
+    def __repr__(self) -> str:
+        return f"LibrarySearch({len(self._library)} articles, locales={self._library.locales})"

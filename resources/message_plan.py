@@ -1,0 +1,379 @@
+"""The message plan: which timed reminders a family gets, when, and their text in every locale.
+
+The plan (``resources/plan/plan.yaml``) and its messages (``plan/messages/<locale>.yaml``) are
+data a service manager edits; ``load_plan`` validates them together and raises ``PlanError``
+with one line naming the file, the entry and what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date, timedelta
+from enum import StrEnum
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from resources.validation_errors import describe
+
+__all__ = [
+    "DEFAULT_LOCALES",
+    "DEFAULT_PLAN_PATH",
+    "MAX_MESSAGE_CHARS",
+    "Anchor",
+    "MessagePlan",
+    "PlanEntry",
+    "PlanError",
+    "Priority",
+    "Topic",
+    "Track",
+    "load_plan",
+]
+
+DEFAULT_PLAN_PATH = Path(__file__).parent / "plan" / "plan.yaml"
+DEFAULT_LOCALES: tuple[str, ...] = ("en", "pl", "pt", "ar")
+SOURCE_LOCALE = "en"
+MAX_MESSAGE_CHARS = 1000
+# Keys travel in Telegram callback data (64 bytes in all), so leave room for a prefix.
+MAX_KEY_CHARS = 48
+ALLOWED_HTML_TAGS = frozenset({"b", "i"})
+
+_KEY_PATTERN = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
+_ARTICLE_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)>")
+_ENTITY = re.compile(r"&(lt|gt|amp|quot|#[0-9]+|#x[0-9A-Fa-f]+);")
+
+
+class PlanError(ValueError):
+    """The plan or one of its message files is invalid; the message is one line."""
+
+
+class Track(StrEnum):
+    """Who an entry is for. ``fathers`` is the opt-in fathers' and partners' track."""
+
+    EVERYONE = "everyone"
+    FATHERS = "fathers"
+    ANTENATAL = "antenatal"
+
+
+class Anchor(StrEnum):
+    """The date an entry is timed from: due date (expected babies) or date of birth (born)."""
+
+    DUE_DATE = "due_date"
+    BIRTH_DATE = "birth_date"
+
+
+class Topic(StrEnum):
+    """What an entry is about; used for reporting and for families muting a topic."""
+
+    REVIEW = "review"
+    IMMUNISATION = "immunisation"
+    DENTAL = "dental"
+    SAFE_SLEEP = "safe_sleep"
+    FEEDING = "feeding"
+    CRYING = "crying"
+    WELLBEING = "wellbeing"
+    DADS = "dads"
+
+
+class Priority(StrEnum):
+    """``critical``: reviews and immunisations, time-critical. ``tip``: everything else."""
+
+    CRITICAL = "critical"
+    TIP = "tip"
+
+
+Month = Annotated[int, Field(ge=1, le=12, strict=True)]
+
+
+class PlanEntry(BaseModel):
+    """One timed message: who gets it, on which day, and what it links to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str = Field(pattern=_KEY_PATTERN, max_length=MAX_KEY_CHARS)
+    track: Track
+    anchor: Anchor
+    offset_days: int = Field(strict=True)
+    topic: Topic
+    priority: Priority
+    stale_after_days: int = Field(ge=1, strict=True)
+    born_from: date | None = None
+    born_until: date | None = None
+    months: tuple[Month, ...] | None = Field(default=None, min_length=1)
+    article: str | None = Field(default=None, pattern=_ARTICLE_PATTERN)
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> PlanEntry:
+        if self.track is Track.ANTENATAL and self.anchor is not Anchor.DUE_DATE:
+            raise ValueError("track 'antenatal' needs anchor 'due_date', not 'birth_date'")
+        if self.anchor is Anchor.DUE_DATE and (self.born_from or self.born_until):
+            raise ValueError("born_from/born_until only apply to anchor 'birth_date'")
+        if self.born_from and self.born_until and self.born_from > self.born_until:
+            raise ValueError(f"born_from {self.born_from} is after born_until {self.born_until}")
+        if self.months is not None and len(set(self.months)) != len(self.months):
+            raise ValueError("months lists a month twice")
+        return self
+
+    def due_day(self, anchor_day: date) -> date:
+        """The nominal day of this entry for a child with this due date or date of birth."""
+        return anchor_day + timedelta(days=self.offset_days)
+
+    def last_day(self, anchor_day: date) -> date:
+        """The last day it may still be sent; after this it is skipped, not sent late."""
+        return self.due_day(anchor_day) + timedelta(days=self.stale_after_days)
+
+    def send_day(self, anchor_day: date, not_before: date | None = None) -> date | None:
+        """The first day on or after the due day (and ``not_before``) it may be sent, or None.
+
+        The day must fall in the stale window and, if ``months`` is set, in one of those months.
+        None means the entry is stale (or its months never fall in the window): skip it.
+        """
+        day = self.due_day(anchor_day)
+        if not_before is not None and not_before > day:
+            day = not_before
+        last = self.last_day(anchor_day)
+        while day <= last:
+            if self.months is None or day.month in self.months:
+                return day
+            # Jump to the 1st of the next month rather than walking day by day.
+            day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return None
+
+    def covers_birth(self, born_on: date) -> bool:
+        """Whether a child born on this day is in the entry's birth cohort (if it has one)."""
+        if self.born_from is not None and born_on < self.born_from:
+            return False
+        return self.born_until is None or born_on <= self.born_until
+
+
+class MessagePlan:
+    """The validated plan: its entries in file order and their text in every loaded locale."""
+
+    __slots__ = ("_messages", "by_key", "entries", "locales")
+
+    def __init__(
+        self, entries: Sequence[PlanEntry], messages: Mapping[str, Mapping[str, str]]
+    ) -> None:
+        self.entries: tuple[PlanEntry, ...] = tuple(entries)
+        self.by_key: Mapping[str, PlanEntry] = MappingProxyType({e.key: e for e in entries})
+        self.locales: tuple[str, ...] = tuple(messages)
+        self._messages = {loc: dict(texts) for loc, texts in messages.items()}
+
+    def text(self, key: str, locale: str) -> str:
+        """The message for ``key`` in ``locale`` (Telegram HTML).
+
+        ``pt-PT`` or ``pl_PL`` fall back to ``pt`` or ``pl``; a locale that is not loaded
+        falls back to English. An unknown key raises KeyError.
+        """
+        if key not in self.by_key:
+            raise KeyError(f"no plan entry {key!r}")
+        for candidate in (locale, re.split(r"[-_]", locale, maxsplit=1)[0], SOURCE_LOCALE):
+            if candidate in self._messages:
+                return self._messages[candidate][key]
+        raise KeyError(f"no messages loaded for locale {locale!r}")
+
+    def entries_for(self, *, born_on: date | None, fathers: bool = False) -> tuple[PlanEntry, ...]:
+        """The entries that apply to one child: expected (``born_on`` None) or born on that day.
+
+        Expected babies get the due-date entries; born babies get the birth-date entries of
+        their birth cohort. Fathers' track entries are included only if ``fathers`` is set.
+        """
+        wanted = Anchor.DUE_DATE if born_on is None else Anchor.BIRTH_DATE
+        return tuple(
+            e
+            for e in self.entries
+            if e.anchor is wanted
+            and (fathers or e.track is not Track.FATHERS)
+            and (born_on is None or e.covers_birth(born_on))
+        )
+
+    def __repr__(self) -> str:
+        return f"MessagePlan({len(self.entries)} entries, locales={self.locales})"
+
+
+def load_plan(
+    path: Path | None = None,
+    locales: Sequence[str] = DEFAULT_LOCALES,
+    article_ids: Collection[str] | None = None,
+) -> MessagePlan:
+    """Load and validate the plan at ``path`` and ``<its folder>/messages/<locale>.yaml``.
+
+    ``locales`` must include English, the source every translation is checked against.
+    Pass ``article_ids`` (the library's article ids) to reject links to unknown articles.
+    Raises PlanError naming the file, the entry and the problem.
+    """
+    path = Path(path) if path is not None else DEFAULT_PLAN_PATH
+    if SOURCE_LOCALE not in locales:
+        raise PlanError(f"{path}: locales must include {SOURCE_LOCALE!r}, got {list(locales)}")
+    entries = _load_entries(path, article_ids)
+    keys = [e.key for e in entries]
+    folder = path.parent / "messages"
+    ordered = [SOURCE_LOCALE, *(loc for loc in locales if loc != SOURCE_LOCALE)]
+    messages: dict[str, dict[str, str]] = {}
+    for locale in ordered:
+        messages[locale] = _load_messages(
+            folder / f"{locale}.yaml", keys, messages.get(SOURCE_LOCALE)
+        )
+    return MessagePlan(entries, {loc: messages[loc] for loc in locales})
+
+
+# --- plan file -------------------------------------------------------------------------------
+
+
+def _load_entries(path: Path, article_ids: Collection[str] | None) -> list[PlanEntry]:
+    data = _read_yaml(path)
+    if not isinstance(data, dict) or set(data) != {"entries"}:
+        raise PlanError(f"{path}: the file must hold one top-level field, 'entries' (a list)")
+    raw_entries = data["entries"]
+    if not isinstance(raw_entries, list) or not raw_entries:
+        raise PlanError(f"{path}: 'entries' must be a non-empty list")
+    entries: list[PlanEntry] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(raw_entries):
+        where = _entry_label(raw, index)
+        if not isinstance(raw, dict):
+            raise PlanError(f"{path}: {where}: must be a mapping of field: value")
+        try:
+            entry = PlanEntry.model_validate(raw)
+        except ValidationError as exc:
+            raise PlanError(f"{path}: {where}: {describe(exc, PlanEntry)}") from None
+        if entry.key in seen:
+            raise PlanError(
+                f"{path}: {where}: duplicate key, already used by entry #{seen[entry.key] + 1}"
+            )
+        if article_ids is not None and entry.article and entry.article not in article_ids:
+            raise PlanError(f"{path}: {where}: article {entry.article!r} is not in the library")
+        seen[entry.key] = index
+        entries.append(entry)
+    return entries
+
+
+def _entry_label(raw: object, index: int) -> str:
+    key = raw.get("key") if isinstance(raw, dict) else None
+    if isinstance(key, str) and key:
+        return f"entry {key!r} (#{index + 1})"
+    return f"entry #{index + 1}"
+
+
+# --- message files ---------------------------------------------------------------------------
+
+
+def _load_messages(
+    path: Path, keys: Sequence[str], english: Mapping[str, str] | None
+) -> dict[str, str]:
+    if not path.exists():
+        raise PlanError(f"{path}: message file is missing")
+    data = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise PlanError(f"{path}: the file must be a mapping of entry key: message text")
+    known = set(keys)
+    for key in data:
+        if key not in known:
+            raise PlanError(f"{path}: message {key!r} has no plan entry")
+    texts: dict[str, str] = {}
+    for key in keys:
+        where = f"{path}: message {key!r}"
+        text = data.get(key)
+        if text is None:
+            raise PlanError(f"{where}: missing")
+        if not isinstance(text, str):
+            raise PlanError(f"{where}: must be text, got {type(text).__name__}")
+        text = text.strip()
+        if not text:
+            raise PlanError(f"{where}: empty")
+        if len(text) > MAX_MESSAGE_CHARS:
+            raise PlanError(f"{where}: {len(text)} characters, the limit is {MAX_MESSAGE_CHARS}")
+        tags = _check_html(text, where)
+        fields = _placeholders(text, where)
+        if english is not None:
+            if fields != _placeholders(english[key], where):
+                raise PlanError(
+                    f"{where}: placeholders {sorted(fields)} differ from English "
+                    f"{sorted(_placeholders(english[key], where))}"
+                )
+            english_tags = _check_html(english[key], where)
+            if tags != english_tags:
+                raise PlanError(
+                    f"{where}: HTML tags {sorted(tags)} differ from English {sorted(english_tags)}"
+                )
+        texts[key] = text
+    return texts
+
+
+def _placeholders(text: str, where: str) -> frozenset[str]:
+    try:
+        return frozenset(
+            name for _, name, _, _ in string.Formatter().parse(text) if name is not None
+        )
+    except ValueError:
+        raise PlanError(f"{where}: a lone '{{' or '}}' (write placeholders as {{name}})") from None
+
+
+def _check_html(text: str, where: str) -> frozenset[str]:
+    """Check the text is valid Telegram HTML using only <b> and <i>; return the tags used."""
+    stack: list[str] = []
+    used: set[str] = set()
+    pos = 0
+    for match in re.finditer(r"[<>&]", text):
+        if match.start() < pos:
+            continue
+        char = match.group()
+        if char == "&":
+            if not _ENTITY.match(text, match.start()):
+                raise PlanError(f"{where}: a bare '&' (write &amp;)")
+            continue
+        tag = _TAG.match(text, match.start())
+        if char == ">" or tag is None:
+            raise PlanError(f"{where}: a stray {char!r} (write &lt; or &gt;)")
+        closing, name = tag.group(1) == "/", tag.group(2).lower()
+        if name not in ALLOWED_HTML_TAGS:
+            raise PlanError(f"{where}: tag <{name}> is not allowed (only <b> and <i>)")
+        if closing:
+            if not stack or stack[-1] != name:
+                raise PlanError(f"{where}: </{name}> does not close an open <{name}>")
+            stack.pop()
+        else:
+            stack.append(name)
+            used.add(name)
+        pos = tag.end()
+    if stack:
+        raise PlanError(f"{where}: <{stack[-1]}> is never closed")
+    return frozenset(used)
+
+
+# --- YAML ------------------------------------------------------------------------------------
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that rejects a key written twice in one mapping (YAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if isinstance(key, str | int) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is written twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlanError(f"{path}: cannot read file ({exc.strerror})") from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PlanError(f"{path}: {line}invalid YAML: {' '.join(str(problem).split())}") from None

@@ -1,0 +1,263 @@
+"""The database schema as typed SQLAlchemy models: families, their children and conversation state.
+
+Everything here is keyed to a family so that `/delete` can erase a family completely.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC without a zone (SQLite has none) and always hands back an aware datetime."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Role(enum.StrEnum):
+    MUM = "mum"
+    DAD = "dad"
+    PARTNER = "partner"
+    CARER = "carer"
+
+
+class SendTime(enum.StrEnum):
+    MORNING = "morning"
+    AFTERNOON = "afternoon"
+    EVENING = "evening"
+
+
+class ChildStatus(enum.StrEnum):
+    ACTIVE = "active"
+    LOSS = "loss"
+
+
+def _enum(kind: type[enum.StrEnum]) -> Enum:
+    # Stored as plain strings so adding a value never needs a database enum migration.
+    return Enum(kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
+class Family(Base):
+    """One Telegram private chat. Rows exist only after the family consented."""
+
+    __tablename__ = "families"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    locale: Mapped[str] = mapped_column(String(8))
+    role: Mapped[Role | None] = mapped_column(_enum(Role))
+    area: Mapped[str | None] = mapped_column(String(32))
+    in_sefton: Mapped[bool | None] = mapped_column(Boolean)
+    send_time: Mapped[SendTime | None] = mapped_column(_enum(SendTime))
+    fathers_track: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str | None] = mapped_column(String(64))
+    consented_at: Mapped[datetime]
+    registered_at: Mapped[datetime | None]
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the family last wrote or tapped: reminders wait until a family is idle.
+    last_seen_at: Mapped[datetime | None]
+    # The local day of the last planned message sent: at most one a day.
+    last_sent_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    children: Mapped[list[Child]] = relationship(
+        back_populates="family",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Child.id",
+        lazy="selectin",
+    )
+
+
+class Child(Base):
+    """A baby on the way (due date) or born (date of birth). A loss stops all messages about it."""
+
+    __tablename__ = "children"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[ChildStatus] = mapped_column(_enum(ChildStatus), default=ChildStatus.ACTIVE)
+    loss_reported_at: Mapped[datetime | None]
+    # Plan entries due before this local day are never sent: late joiners get no backlog.
+    plan_from: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    family: Mapped[Family] = relationship(back_populates="children")
+
+    __table_args__ = (
+        Index("ix_children_family_id", "family_id"),
+        Index("ix_children_birth_date", "birth_date"),
+        Index("ix_children_due_date", "due_date"),
+    )
+
+    @property
+    def is_born(self) -> bool:
+        return self.birth_date is not None
+
+
+class ConversationState(Base):
+    """Where a chat is in a multi-step conversation, so a restart of the bot loses nothing."""
+
+    __tablename__ = "conversation_states"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    state: Mapped[dict[str, Any]]
+
+
+class ChatDraft(Base):
+    """Answers a chat has given mid-conversation but not yet confirmed (e.g. a date to check)."""
+
+    __tablename__ = "chat_drafts"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    data: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class Delivery(Base):
+    """The outbox: one row per child (or appointment) and message, so nothing is sent twice.
+
+    Plan rows go out on `due_on` at the family's chosen time; rows with `send_at` go out at
+    that exact moment (appointment reminders, the "where you are now" message).
+    """
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
+    child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE")
+    )
+    entry_key: Mapped[str] = mapped_column(String(64))
+    topic: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    due_on: Mapped[date] = mapped_column(Date)
+    stale_on: Mapped[date] = mapped_column(Date)
+    send_at: Mapped[datetime | None]
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _enum(DeliveryStatus), default=DeliveryStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("child_id", "entry_key", name="uq_deliveries_child_entry"),
+        UniqueConstraint("appointment_id", "entry_key", name="uq_deliveries_appointment_entry"),
+        Index("ix_deliveries_due", "status", "due_on"),
+        Index("ix_deliveries_family_id", "family_id"),
+    )
+
+
+class MutedTopic(Base):
+    """A topic of tips the family switched off; time-critical messages cannot be muted."""
+
+    __tablename__ = "muted_topics"
+
+    family_id: Mapped[int] = mapped_column(
+        ForeignKey("families.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class Appointment(Base):
+    """An appointment the family was given; reminded the evening before and two hours before."""
+
+    __tablename__ = "appointments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
+    what: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_appointments_family_id", "family_id"),)
+
+
+class SchedulerState(Base):
+    """Small facts the scheduler keeps between runs, e.g. the last local day planned."""
+
+    __tablename__ = "scheduler_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64))
+
+
+class ArticleVote(Base):
+    """'Was this helpful?': one answer per family and article, which the family can change."""
+
+    __tablename__ = "article_votes"
+
+    family_id: Mapped[int] = mapped_column(
+        ForeignKey("families.id", ondelete="CASCADE"), primary_key=True
+    )
+    article_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    voted_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
