@@ -221,7 +221,7 @@ def due_entries(plan: MessagePlan, today: date) -> list[tuple[object, date]]:
     """Birth-date entries a child born on (today - offset) gets today, with that birth date."""
     picked = []
     for entry in plan.entries:
-        if entry.anchor is not Anchor.BIRTH_DATE or entry.months is not None:
+        if entry.anchor is not Anchor.BIRTH_DATE or entry.months or entry.offset_days is None:
             continue
         born = today - timedelta(days=entry.offset_days)
         if entry.covers_birth(born):

@@ -99,10 +99,12 @@ class PlanEntry(BaseModel):
     key: str = Field(pattern=_KEY_PATTERN, max_length=MAX_KEY_CHARS)
     track: Track
     anchor: Anchor
-    offset_days: int = Field(strict=True)
+    offset_days: int | None = Field(default=None, strict=True)
     topic: Topic
     priority: Priority
-    stale_after_days: int = Field(ge=1, strict=True)
+    stale_after_days: int | None = Field(default=None, ge=1, strict=True)
+    runs_from: date | None = None
+    runs_until: date | None = None
     born_from: date | None = None
     born_until: date | None = None
     months: tuple[Month, ...] | None = Field(default=None, min_length=1)
@@ -118,14 +120,51 @@ class PlanEntry(BaseModel):
             raise ValueError(f"born_from {self.born_from} is after born_until {self.born_until}")
         if self.months is not None and len(set(self.months)) != len(self.months):
             raise ValueError("months lists a month twice")
+        if self.runs_from is None and self.runs_until is None:
+            if self.offset_days is None or self.stale_after_days is None:
+                raise ValueError(
+                    "give offset_days and stale_after_days (a timed entry), "
+                    "or runs_from and runs_until (a campaign)"
+                )
+        else:
+            self._check_campaign()
         return self
+
+    def _check_campaign(self) -> None:
+        """A campaign (such as a vaccine catch-up) runs between two calendar dates for a
+        birth cohort, so it has no offset, window or months of its own."""
+        if self.runs_from is None or self.runs_until is None:
+            raise ValueError("a campaign needs both runs_from and runs_until")
+        if self.runs_from > self.runs_until:
+            raise ValueError(f"runs_from {self.runs_from} is after runs_until {self.runs_until}")
+        if self.offset_days is not None or self.stale_after_days is not None:
+            raise ValueError(
+                "a campaign (runs_from/runs_until) has no offset_days or stale_after_days"
+            )
+        if self.months is not None:
+            raise ValueError("a campaign (runs_from/runs_until) has no months")
+        if self.anchor is not Anchor.BIRTH_DATE:
+            raise ValueError("a campaign needs anchor 'birth_date' and a birth cohort")
+        if self.born_from is None and self.born_until is None:
+            raise ValueError("a campaign needs born_from or born_until (who it is for)")
+
+    @property
+    def is_campaign(self) -> bool:
+        """Sent once, on the campaign's first day (or on joining, while it runs)."""
+        return self.runs_from is not None
 
     def due_day(self, anchor_day: date) -> date:
         """The nominal day of this entry for a child with this due date or date of birth."""
+        if self.runs_from is not None:
+            return self.runs_from
+        assert self.offset_days is not None
         return anchor_day + timedelta(days=self.offset_days)
 
     def last_day(self, anchor_day: date) -> date:
         """The last day it may still be sent; after this it is skipped, not sent late."""
+        if self.runs_until is not None:
+            return self.runs_until
+        assert self.stale_after_days is not None
         return self.due_day(anchor_day) + timedelta(days=self.stale_after_days)
 
     def send_day(self, anchor_day: date, not_before: date | None = None) -> date | None:

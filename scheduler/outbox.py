@@ -99,7 +99,7 @@ async def claim_batch(
     if not family_ids:
         return []
     rows = await session.execute(
-        select(Delivery.id, Delivery.family_id, Delivery.send_at)
+        select(Delivery.id, Delivery.family_id, Delivery.send_at, Delivery.entry_key)
         .join(Family, Family.id == Delivery.family_id)
         .where(Delivery.family_id.in_(family_ids), due)  # type: ignore[arg-type]
         .order_by(
@@ -112,8 +112,9 @@ async def claim_batch(
     )
     picked: list[int] = []
     has_plan_row: set[int] = set()
-    for delivery_id, family_id, send_at in rows:
-        if send_at is None:
+    for delivery_id, family_id, send_at, entry_key in rows:
+        # The welcome is the day's message: a plan row due the same day waits for tomorrow.
+        if send_at is None or entry_key == WHERE_YOU_ARE_NOW:
             if family_id in has_plan_row:
                 continue
             has_plan_row.add(family_id)

@@ -7,6 +7,7 @@ families. The outbox is unique per child and entry: planning twice never sends t
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -32,6 +33,8 @@ from store.models import (
 HORIZON_DAYS = 2  # rows are planned this many days ahead, so a short outage loses nothing
 MAX_CATCH_UP_DAYS = 60  # after a longer outage, older days are not planned at all
 PLANNED_THROUGH = "planned_through"
+# A campaign's cohort is planned once, on the first planned day it runs; this marks it done.
+CAMPAIGN = "campaign:"
 PRIORITY = {Priority.CRITICAL: 10, Priority.TIP: 0}
 
 
@@ -52,13 +55,20 @@ def _insert(session: AsyncSession) -> Any:
 def _entry_rows(index: int, entry: PlanEntry, season_start: bool) -> Select[Any]:
     """The outbox rows one entry adds on a planning day, with the day's dates left as bind
     parameters (`day`, and per entry `e<i>_anchor`, `e<i>_from`, `e<i>_last`), so each shape
-    is built and compiled once and reused every day."""
+    is built and compiled once and reused every day.
+
+    A campaign is only in the day's shape on the day it starts, and then reaches every child
+    of its cohort already being planned for (later joiners get it from `plan_child`)."""
     column = Child.birth_date if entry.anchor is Anchor.BIRTH_DATE else Child.due_date
     anchor: ColumnElement[Any] = column.expression
     on_anchor = bindparam(f"e{index}_anchor", type_=Date)
     window: ColumnElement[bool]
     last_day: ColumnElement[Any]
-    if season_start:
+    if entry.offset_days is None or entry.stale_after_days is None:  # a campaign
+        assert entry.runs_until is not None
+        window = true()
+        last_day = literal(entry.runs_until, Date)
+    elif season_start:
         # First day of the season: every child whose window is open today gets it now.
         window = anchor.between(bindparam(f"e{index}_from", type_=Date), on_anchor)
         last_day = add_days(anchor, entry.offset_days + entry.stale_after_days)
@@ -103,11 +113,18 @@ def _entry_rows(index: int, entry: PlanEntry, season_start: bool) -> Select[Any]
     )
 
 
-def _day_shape(plan: MessagePlan, day: date) -> tuple[tuple[int, bool], ...]:
-    """Which entries can fall on `day`, and whether a seasonal entry's season starts then."""
+def _day_shape(
+    plan: MessagePlan, day: date, starting: Collection[str]
+) -> tuple[tuple[int, bool], ...]:
+    """Which entries can fall on `day`, and whether a seasonal entry's season starts then.
+
+    Campaigns are in it only when `starting` names them."""
     shape = []
     for index, entry in enumerate(plan.entries):
-        if entry.months is None:
+        if entry.is_campaign:
+            if entry.key in starting:
+                shape.append((index, True))
+        elif entry.months is None:
             shape.append((index, False))
         elif day.month in entry.months:
             shape.append((index, (day - timedelta(days=1)).month not in entry.months))
@@ -117,6 +134,8 @@ def _day_shape(plan: MessagePlan, day: date) -> tuple[tuple[int, bool], ...]:
 def _day_params(plan: MessagePlan, day: date) -> dict[str, date]:
     params = {"day": day}
     for index, entry in enumerate(plan.entries):
+        if entry.offset_days is None or entry.stale_after_days is None:
+            continue  # a campaign: its dates are in the statement
         on_anchor = day - timedelta(days=entry.offset_days)
         params[f"e{index}_anchor"] = on_anchor
         params[f"e{index}_from"] = on_anchor - timedelta(days=entry.stale_after_days)
@@ -151,13 +170,17 @@ def _day_statement(plan: MessagePlan, dialect: str, shape: tuple[tuple[int, bool
 
 
 async def plan_day(
-    sessions: async_sessionmaker[AsyncSession], plan: MessagePlan, day: date
+    sessions: async_sessionmaker[AsyncSession],
+    plan: MessagePlan,
+    day: date,
+    starting: Collection[str] = (),
 ) -> int:
     """Insert every delivery that falls on `day`; returns how many rows were new.
 
     One statement (a UNION ALL of one indexed lookup per entry) in one short transaction.
+    `starting` names the campaigns to start on this day.
     """
-    shape = _day_shape(plan, day)
+    shape = _day_shape(plan, day, starting)
     if not shape:
         return 0
     async with sessions.begin() as session:
@@ -165,9 +188,7 @@ async def plan_day(
         params = _day_params(plan, day)
         used = {"day"} | {f"e{i}_{part}" for i, _ in shape for part in ("anchor", "from", "last")}
         connection = await session.connection()  # Core execution: the dict holds bind values
-        result = await connection.execute(
-            statement, {k: v for k, v in params.items() if k in used}
-        )
+        result = await connection.execute(statement, {k: params[k] for k in used & set(params)})
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
 
 
@@ -189,21 +210,44 @@ async def run_planner(
     async with sessions() as session:
         state = await session.get(SchedulerState, PLANNED_THROUGH)
         done = date.fromisoformat(state.value) if state else today - timedelta(days=1)
+        started = set(
+            await session.scalars(
+                select(SchedulerState.name).where(SchedulerState.name.startswith(CAMPAIGN))
+            )
+        )
     first = max(done + timedelta(days=1), today - timedelta(days=MAX_CATCH_UP_DAYS))
-    inserted = days = 0
-    day = first
-    while day <= through:
-        inserted += await plan_day(sessions, plan, day)
-        days += 1
-        day += timedelta(days=1)
+    start_on = _campaign_starts(plan, started, earliest=min(first, today), through=through)
+    ahead = {first + timedelta(days=n) for n in range((through - first).days + 1)}
+    days = sorted(ahead | set(start_on.values()))
+    inserted = 0
+    for day in days:
+        starting = [key for key, on in start_on.items() if on == day]
+        inserted += await plan_day(sessions, plan, day, starting)
     async with sessions.begin() as session:
         state = await session.get(SchedulerState, PLANNED_THROUGH)
         if state is None:
             session.add(SchedulerState(name=PLANNED_THROUGH, value=through.isoformat()))
         elif date.fromisoformat(state.value) < through:
             state.value = through.isoformat()
+        for key, on in start_on.items():
+            session.add(SchedulerState(name=CAMPAIGN + key, value=on.isoformat()))
         skipped = await skip_stale(session, today)
-    return PlanReport(days=days, inserted=inserted, skipped_stale=skipped)
+    return PlanReport(days=len(days), inserted=inserted, skipped_stale=skipped)
+
+
+def _campaign_starts(
+    plan: MessagePlan, started: Collection[str], *, earliest: date, through: date
+) -> dict[str, date]:
+    """The day each campaign not yet started is planned for its whole cohort: its first day,
+    or today for one added to the plan while it runs (the planner never waits for it)."""
+    start_on = {}
+    for entry in plan.entries:
+        if entry.runs_from is None or entry.runs_until is None or CAMPAIGN + entry.key in started:
+            continue
+        on = max(entry.runs_from, earliest)
+        if on <= min(entry.runs_until, through):
+            start_on[entry.key] = on
+    return start_on
 
 
 async def plan_child(
@@ -226,7 +270,7 @@ async def plan_child(
     for entry in plan.entries_for(born_on=child.birth_date, fathers=family.fathers_track):
         if entry.priority is Priority.TIP and entry.topic.value in muted:
             continue
-        if entry.due_day(anchor) < child.plan_from:
+        if entry.due_day(anchor) < child.plan_from and not entry.is_campaign:
             continue  # due before the family joined: covered by the welcome, never a backlog
         day = entry.send_day(anchor, not_before=today)
         if day is None or day > through:

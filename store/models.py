@@ -246,7 +246,7 @@ class SchedulerState(Base):
 
     __tablename__ = "scheduler_state"
 
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(64))
 
 

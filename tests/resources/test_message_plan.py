@@ -16,6 +16,7 @@ from resources.message_plan import (
     Anchor,
     MessagePlan,
     PlanError,
+    Priority,
     Topic,
     Track,
     load_plan,
@@ -242,6 +243,30 @@ def test_every_birth_date_gets_each_appointment_exactly_once(plan: MessagePlan) 
         day += timedelta(days=1)
 
 
+@pytest.mark.parametrize(
+    ("born_on", "eligible"),
+    [
+        (date(2019, 12, 31), False),
+        (date(2020, 1, 1), True),
+        (date(2021, 6, 15), True),
+        (date(2022, 8, 31), True),
+        (date(2022, 9, 1), False),  # MMRV at 3y4m instead
+    ],
+)
+def test_the_mmrv_catch_up_reaches_exactly_its_birth_cohort_while_it_runs(
+    plan: MessagePlan, born_on: date, eligible: bool
+) -> None:
+    catch_up = plan.by_key["immunisations_mmrv_catch_up"]
+    assert (catch_up in plan.entries_for(born_on=born_on)) == eligible
+    assert catch_up.is_campaign and catch_up.priority is Priority.CRITICAL
+    assert catch_up.due_day(born_on) == date(2026, 11, 1)
+    assert catch_up.send_day(born_on, not_before=date(2026, 11, 23)) == date(2026, 11, 23)
+    assert catch_up.send_day(born_on, not_before=date(2028, 3, 31)) == date(2028, 3, 31)
+    assert catch_up.send_day(born_on, not_before=date(2028, 4, 1)) is None
+    text = plan.text(catch_up.key, "en")
+    assert "31 March 2028" in text and "1 January 2020" in text and "31 August 2022" in text
+
+
 def test_pregnancy_vaccines_are_for_expected_babies_only(plan: MessagePlan) -> None:
     expected = {e.key for e in plan.entries_for(born_on=None) if e.topic is Topic.IMMUNISATION}
     assert expected == {
@@ -323,6 +348,21 @@ def good_entry(key: str = "tip_one", **changes: Any) -> dict[str, Any]:
     return entry
 
 
+def campaign(key: str, **changes: Any) -> dict[str, Any]:
+    entry = {
+        "key": key,
+        "track": "everyone",
+        "anchor": "birth_date",
+        "runs_from": "2026-11-01",
+        "runs_until": "2028-03-31",
+        "topic": "immunisation",
+        "priority": "critical",
+        "born_until": "2022-08-31",
+    }
+    entry.update(changes)
+    return {k: v for k, v in entry.items() if v is not None}
+
+
 def write_plan(
     folder: Path,
     entries: list[dict[str, Any]],
@@ -382,6 +422,22 @@ def test_a_small_valid_plan_loads(tmp_path: Path) -> None:
             "only apply to anchor 'birth_date'",
         ),
         (good_entry("fractional", offset_days=1.5), "'offset_days' is 1.5"),
+        (
+            good_entry("untimed", offset_days=None),
+            "give offset_days and stale_after_days (a timed entry), or runs_from and runs_until",
+        ),
+        (campaign("half_open", runs_until=None), "a campaign needs both runs_from and runs_until"),
+        (
+            campaign("backwards", runs_from="2027-01-01", runs_until="2026-01-01"),
+            "runs_from 2027-01-01 is after runs_until 2026-01-01",
+        ),
+        (campaign("timed_too", offset_days=10), "has no offset_days or stale_after_days"),
+        (campaign("seasonal_too", months=[1, 2]), "(runs_from/runs_until) has no months"),
+        (campaign("for_everyone", born_until=None), "needs born_from or born_until"),
+        (
+            campaign("unborn", track="antenatal", anchor="due_date", born_until=None),
+            "a campaign needs anchor 'birth_date'",
+        ),
     ],
 )
 def test_a_bad_entry_is_named_with_its_problem(
