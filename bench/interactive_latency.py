@@ -57,7 +57,7 @@ async def run_bot(args: argparse.Namespace) -> None:
     from bot.aiohttp_request import AiohttpRequest
     from bot.app import build_application
     from config.settings import load_settings
-    from scheduler.dispatcher import Dispatcher
+    from scheduler.dispatcher import Dispatcher, batch_size_for
     from store.engine import create_engine, session_factory
 
     now = datetime.fromisoformat(args.now)
@@ -86,7 +86,7 @@ async def run_bot(args: argparse.Namespace) -> None:
         zone=services.zone,
         clock=lambda: now,
         article_ids=services.article_ids,
-        batch_size=args.batch_size,
+        batch_size=args.batch_size or batch_size_for(services.sessions),
         concurrency=args.concurrency,
     )
     print("READY", flush=True)
@@ -209,7 +209,8 @@ async def run_family(args: argparse.Namespace) -> None:
         bot = await asyncio.create_subprocess_exec(
             PYTHON, __file__, "--role", "bot", "--url", database.url,
             "--server", server.base_url, "--now", now.isoformat(),
-            "--batch-size", str(args.batch_size), "--concurrency", str(args.concurrency),
+            *(["--batch-size", str(args.batch_size)] if args.batch_size else []),
+            "--concurrency", str(args.concurrency),
             *(["--profile"] if args.profile else []),
             cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
@@ -267,7 +268,7 @@ async def run_family(args: argparse.Namespace) -> None:
     sent = json.loads(outcomes).get("sent", 0)
     print(
         f"\n== interactive latency, {args.db}, backlog {args.backlog:,}, "
-        f"dispatcher batch_size {args.batch_size}, concurrency {args.concurrency}"
+        f"dispatcher batch_size {args.batch_size or 'as shipped'}, concurrency {args.concurrency}"
         " =="
     )
     print(f"dispatcher: {json.loads(outcomes)} in {seconds:.1f} s = {sent / seconds:.0f}/s")
@@ -287,7 +288,9 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=200)
     parser.add_argument("--idle-presses", type=int, default=30)
     parser.add_argument("--gap", type=float, default=0.02, help="seconds between presses")
-    parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="default: the bot's own for the database"
+    )
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--profile", action="store_true", help="pyinstrument the bot process")
     parser.add_argument("--url", help=argparse.SUPPRESS)

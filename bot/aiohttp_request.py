@@ -12,6 +12,9 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+# The Bot API takes a JSON body; building one is cheaper than url-encoding every field.
+_JSON = {"Content-Type": "application/json"}
+
 
 def _seconds(value: ODVInput[float], default: float | None) -> float | None:
     """PTB passes DEFAULT_NONE for 'use your own default', None for 'no limit'."""
@@ -21,7 +24,7 @@ def _seconds(value: ODVInput[float], default: float | None) -> float | None:
 class AiohttpRequest(BaseRequest):
     """Sends Bot API requests through one aiohttp session with a bounded connection pool.
 
-    Parameters go form-encoded as PTB prepares them; uploads go as multipart. Timeouts become
+    Parameters go as a JSON body; uploads go as multipart. Timeouts become
     PTB's TimedOut and connection faults its NetworkError, so callers see the usual errors.
     """
 
@@ -65,7 +68,8 @@ class AiohttpRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
-        data: aiohttp.FormData | dict[str, str] | None = None
+        data: aiohttp.FormData | bytes | None = None
+        headers = None
         if request_data is not None:
             if request_data.multipart_data:
                 form = aiohttp.FormData()
@@ -75,14 +79,17 @@ class AiohttpRequest(BaseRequest):
                     form.add_field(name, content, filename=filename, content_type=mime)
                 data = form
             else:
-                data = request_data.json_parameters
+                data = request_data.json_payload
+                headers = _JSON
         timeout = aiohttp.ClientTimeout(
             total=None,
             sock_read=_seconds(read_timeout, self._read_timeout),
             sock_connect=_seconds(connect_timeout, self._connect_timeout),
         )
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as response:
+            async with self._session.request(
+                method, url, data=data, headers=headers, timeout=timeout
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut from error

@@ -48,6 +48,22 @@ class _Outcome:
     retry_at: datetime | None = None
 
 
+# SQLite runs its queries on a thread of the bot's own process, so smaller batches leave more
+# room for families' button presses; PostgreSQL does that work in its own process.
+SQLITE_BATCH = 50
+POSTGRESQL_BATCH = 100
+
+
+def batch_size_for(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """The batch size measured best for the database behind `sessions` (see bench/README.md)."""
+    bind = sessions.kw.get("bind")
+    return (
+        POSTGRESQL_BATCH
+        if bind is not None and bind.dialect.name == "postgresql"
+        else SQLITE_BATCH
+    )
+
+
 class Dispatcher:
     """Sends what is due now. Safe to run in several processes at once (see `outbox`)."""
 
@@ -61,7 +77,7 @@ class Dispatcher:
         zone: ZoneInfo,
         clock: Callable[[], datetime],
         article_ids: frozenset[str] = frozenset(),
-        batch_size: int = 50,
+        batch_size: int = SQLITE_BATCH,
         concurrency: int = 4,
         budget: timedelta = timedelta(seconds=5),
         idle_after: timedelta = timedelta(minutes=10),

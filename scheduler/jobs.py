@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext
 
-from scheduler.dispatcher import Dispatcher
+from scheduler.dispatcher import Dispatcher, batch_size_for
 from scheduler.planner import run_planner
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ def schedule_jobs(
         zone=services.zone,
         clock=services.clock,
         article_ids=services.article_ids,
+        batch_size=batch_size_for(services.sessions),
     )
     if not run:
         return
