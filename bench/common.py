@@ -354,11 +354,13 @@ class ServerProcess:
 
 
 @contextlib.contextmanager
-def server_process() -> Iterator[ServerProcess]:
-    """`python -m local_bot_api` on a free loopback port, stopped at the end."""
+def server_process(latency: float = 0.0) -> Iterator[ServerProcess]:
+    """`python -m local_bot_api` on a free loopback port, stopped at the end; `latency` holds
+    every bot call that long, as the trip to Telegram does."""
     port = free_port()
+    where = ["--port", str(port), "--host", "127.0.0.1", "--latency", str(latency)]
     process = subprocess.Popen(
-        [PYTHON, "-m", "local_bot_api", "--port", str(port), "--host", "127.0.0.1"],
+        [PYTHON, "-m", "local_bot_api", *where],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

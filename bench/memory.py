@@ -105,7 +105,7 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
                 "TELEGRAM_API_BASE_URL": server.base_url,
                 "DATABASE_URL": plain_url(database.url),
                 "TIMEZONE": zone.key,
-                "LOG_LEVEL": "INFO",
+                "LOG_LEVEL": "DEBUG",  # the planner and dispatcher lines read below
             }
             if args.tracemalloc:
                 command = [

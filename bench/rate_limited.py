@@ -1,11 +1,14 @@
-"""A rate-limited backlog: PTB's AIORateLimiter against a server that allows 30 sends a second.
+"""A rate-limited backlog: the app's rate limiter against a server that allows 30 sends a second.
 
     .venv/bin/python bench/rate_limited.py               # 3,000 messages, SQLite
     .venv/bin/python bench/rate_limited.py --db postgresql --messages 3000
+    .venv/bin/python bench/rate_limited.py --limiter aiolimiter   # PTB's, as the app had it
 
 N families each have one plan message due now and a user on an in-process BotApiServer with
 `limit_rate(per_second=30)` (429 beyond 30 sends in any rolling second). The Dispatcher sends
-through an ExtBot built as the app builds it, with AIORateLimiter(max_retries=2). Reports the
+through an ExtBot with the app's limiter (`bot.rate_limit.RepliesFirst`, as bot/app.py builds
+it: no update is being handled, so every send is a scheduled one), or with PTB's
+AIORateLimiter(max_retries=2) and the overall rate given. Reports the
 achieved rate from the first to the last send, the 429s the server gave, and whether every
 message reached its family exactly once (server side and in the outbox).
 """
@@ -30,8 +33,10 @@ from common import (
     populate_due,
 )
 from sqlalchemy import func, select
-from telegram.ext import AIORateLimiter, ApplicationBuilder
+from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseRateLimiter
 
+from bot.rate_limit import RepliesFirst
+from bot.update_order import ChatOrderedUpdates
 from local_bot_api.server import BotApiServer
 from resources.library import load_library
 from resources.message_plan import load_plan
@@ -83,17 +88,20 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
             for chat_id in chat_ids:
                 server.user(chat_id)
             server.limit_rate(per_second=args.per_second)
-            # The app's setting (bot/app.py): one message every 1/29 s, no bursts.
-            limiter: dict[str, float] = {
-                "max_retries": 2,
-                "overall_max_rate": args.overall_max_rate,
-                "overall_time_period": args.overall_time_period,
-            }
+            limiter: BaseRateLimiter[int] = (
+                RepliesFirst(is_reply=ChatOrderedUpdates().is_handling)
+                if args.limiter == "app"
+                else AIORateLimiter(
+                    max_retries=2,
+                    overall_max_rate=args.overall_max_rate,
+                    overall_time_period=args.overall_time_period,
+                )
+            )
             application = (
                 ApplicationBuilder()
                 .token(TOKEN)
                 .base_url(server.base_url)
-                .rate_limiter(AIORateLimiter(**limiter))
+                .rate_limiter(limiter)
                 .build()
             )
             await application.initialize()
@@ -165,27 +173,30 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--per-second", type=int, default=30)
+    parser.add_argument("--limiter", choices=["app", "aiolimiter"], default="app")
     parser.add_argument(
         "--overall-max-rate",
         type=float,
         default=1,
-        help="AIORateLimiter overall_max_rate (default 1, as the app; PTB's own default is 30)",
+        help="AIORateLimiter overall_max_rate (default 1, as the app had it; PTB's default 30)",
     )
     parser.add_argument(
         "--overall-time-period",
         type=float,
         default=1 / 29,
-        help="AIORateLimiter overall_time_period (default 1/29 s, as the app)",
+        help="AIORateLimiter overall_time_period (default 1/29 s, as the app had it)",
     )
     parser.add_argument("--rounds", type=int, default=5, help="dispatcher runs at most")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     r = asyncio.run(bench(args))
-    print(
-        f"\n== rate-limited backlog, {r['db']}, server limit {args.per_second}/s, "
-        f"AIORateLimiter(max_retries=2, overall_max_rate={args.overall_max_rate:g}, "
-        f"overall_time_period={args.overall_time_period:.4f}) =="
+    limiter = (
+        "the app's RepliesFirst (one message every 1/29 s, max_retries=2)"
+        if args.limiter == "app"
+        else f"AIORateLimiter(max_retries=2, overall_max_rate={args.overall_max_rate:g}, "
+        f"overall_time_period={args.overall_time_period:.4f})"
     )
+    print(f"\n== rate-limited backlog, {r['db']}, server limit {args.per_second}/s, {limiter} ==")
     print(
         f"{r['server_sent']:,} of {r['messages']:,} messages delivered; first to last send "
         f"{r['span']:.1f} s = {r['rate']:.1f} messages/s ({r['runs']} dispatcher run(s), "
@@ -193,7 +204,7 @@ def main() -> None:
     )
     print(
         f"server: {r['calls']:,} sendMessage calls, {r['rate_limited']} answered 429; "
-        f"errors {r['errors']}; AIORateLimiter gave up after 2 retries {r['gave_up']} times; "
+        f"errors {r['errors']}; the limiter gave up after 2 retries {r['gave_up']} times; "
         f"dispatcher outcomes {r['outcomes']}"
     )
     print(

@@ -10,7 +10,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from domain.safety import _canonical, detect_emergency
+from domain.safety import EmergencyDetector
+from resources.safety_rules import load_safety_rules
+from tests.domain.safety_corpus import LANGUAGES, load_corpus
 
 ORDINARY = {
     "en": "My baby is six weeks old and she feeds every two hours at night. When is the 8 week "
@@ -24,17 +26,19 @@ ORDINARY = {
 }
 SHORT = ["when is the jab", "zęby", "amamentação", "تسنين", "my baby is not breathing"]
 RUNS = 2_000
+RULES = load_safety_rules()
 
 
 def measure(messages: list[str], *, warm: bool) -> list[float]:
     """Microseconds per check; `warm` keeps the per-word cache from earlier messages."""
+    detector = EmergencyDetector(RULES)
     timings = []
     for i in range(RUNS):
         if not warm:
-            _canonical.cache_clear()
+            detector._canonical.cache_clear()  # what a word never seen before costs
         message = messages[i % len(messages)]
         start = time.perf_counter()
-        detect_emergency(message)
+        detector.assess(message)
         timings.append((time.perf_counter() - start) * 1e6)
     return timings
 
@@ -47,7 +51,14 @@ def report(name: str, timings: list[float]) -> None:
 def main() -> None:
     long_messages = [(text * 40)[:5_000] for text in ORDINARY.values()]
     buried = [message[:4_950] + " I want to die" for message in long_messages]
+    corpus = [
+        text
+        for language in LANGUAGES
+        for c in (load_corpus(language),)
+        for text in [*(t for t, _ in c.emergencies), *c.questions, *c.everyday]
+    ]
     print(f"{RUNS} checks each; long messages are 5,000 characters")
+    report(f"typical: the corpus, {len(corpus)} msgs (warm)", measure(corpus, warm=True))
     for warm in (True, False):
         cache = "warm word cache" if warm else "cold word cache"
         report(f"short ({cache})", measure(SHORT, warm=warm))

@@ -1,23 +1,31 @@
-"""A family's own commands outside any conversation: menu, pause, resume, data export, erasure."""
+"""A family's own commands outside any conversation: menu, pause, resume, data export, erasure.
+
+/delete asks first. Its buttons carry a one-time code kept with the question, so only a tap on
+the question asked last (and within the conversation timeout) erases anything.
+"""
 
 from __future__ import annotations
 
 import json
+import secrets
+from datetime import datetime
 from io import BytesIO
-from typing import Any
 
 from telegram import ChatMember, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, ChatMemberHandler, CommandHandler
 
-from bot.context import GrowWellContext
+from bot.context import ERASURE_KEY, GrowWellContext
 from bot.help_text import help_text
 from bot.keyboards import column
 from bot.language import family_locale
-from bot.menu import send_menu
+from bot.menu import registered_family, send_menu
 from bot.steps import END, Handler, show_choice
-from domain.families import erase_family, export_family, find_family, record_blocked
 from locales import gettext_for
+
+ERASURE_CODE = r"[A-Za-z0-9_-]{8}"  # secrets.token_urlsafe(6)
+ERASE = rf"^del:yes:{ERASURE_CODE}$"
+KEEP = rf"^del:no:{ERASURE_CODE}$"
 
 
 async def _reply(update: Update, text: str) -> None:
@@ -38,31 +46,18 @@ async def show_help(update: Update, context: GrowWellContext) -> None:
 
 async def show_menu(update: Update, context: GrowWellContext) -> None:
     """/menu: the main menu, or a nudge to sign up first."""
-    locale = await family_locale(update, context)
-    if not await _registered(update, context):
-        await _reply(update, gettext_for(locale)("Please send /start to sign up first."))
-        return
-    await send_menu(update, context, locale)
-
-
-async def _registered(update: Update, context: GrowWellContext) -> bool:
-    assert update.effective_chat is not None
-    async with context.services.sessions() as session:
-        family = await find_family(session, update.effective_chat.id)
-    return family is not None and family.registered_at is not None
+    family = await registered_family(update, context)
+    if family is not None:
+        await send_menu(update, context, family.locale)
 
 
 async def _set_paused(update: Update, context: GrowWellContext, paused: bool) -> None:
     await _answer_query(update)
-    assert update.effective_chat is not None
-    async with context.services.sessions.begin() as session:
-        family = await find_family(session, update.effective_chat.id)
-        if family is None or family.registered_at is None:
-            locale = await family_locale(update, context)
-            await _reply(update, gettext_for(locale)("Please send /start to sign up first."))
-            return
-        family.paused = paused
-        _ = gettext_for(family.locale)
+    if await registered_family(update, context) is None:
+        return
+    async with context.family.editing() as edit:
+        edit.family.paused = paused
+        _ = gettext_for(edit.family.locale)
     if paused:
         text = _("I have paused your messages. Send /resume when you would like them again.")
     else:
@@ -84,9 +79,7 @@ async def my_data(update: Update, context: GrowWellContext) -> None:
     """/mydata: everything stored about the family, as a JSON file in the chat."""
     await _answer_query(update)
     assert update.effective_chat is not None
-    async with context.services.sessions() as session:
-        family = await find_family(session, update.effective_chat.id)
-        export: dict[str, Any] | None = await export_family(session, family) if family else None
+    export = await context.family.export()
     locale = await family_locale(update, context)
     _ = gettext_for(locale)
     if export is None:
@@ -107,14 +100,14 @@ async def ask_delete(update: Update, context: GrowWellContext) -> None:
     assert update.effective_chat is not None
     locale = await family_locale(update, context)
     _ = gettext_for(locale)
-    async with context.services.sessions() as session:
-        family = await find_family(session, update.effective_chat.id)
-    if family is None:
-        context.drafts.clear()
+    if await context.family.find() is None:
+        context.drafts.pop(ERASURE_KEY, None)
         await _reply(
             update, _("I don't keep any details about you, so there is nothing to delete.")
         )
         return
+    code = secrets.token_urlsafe(6)
+    context.drafts[ERASURE_KEY] = {"code": code, "at": context.now().isoformat()}
     await context.bot.send_message(
         update.effective_chat.id,
         _(
@@ -122,18 +115,51 @@ async def ask_delete(update: Update, context: GrowWellContext) -> None:
             "I will stop all messages, and this cannot be undone."
         ),
         reply_markup=column(
-            [(_("Yes, delete everything"), "del:yes"), (_("No, keep my details"), "del:no")]
+            [
+                (_("Yes, delete everything"), f"del:yes:{code}"),
+                (_("No, keep my details"), f"del:no:{code}"),
+            ]
         ),
     )
 
 
+def _pressed_code_is_current(update: Update, context: GrowWellContext) -> bool:
+    """The button carries the code of the /delete question asked last, and it is still fresh."""
+    query = update.callback_query
+    asked = context.drafts.get(ERASURE_KEY)
+    if query is None or query.data is None or not isinstance(asked, dict):
+        return False
+    age = context.now() - datetime.fromisoformat(asked["at"])
+    pressed = query.data.rsplit(":", 1)[-1]
+    return secrets.compare_digest(pressed, asked["code"]) and (
+        age <= context.services.rules.conversations.timeout
+    )
+
+
+async def erase_if_confirmed(update: Update, context: GrowWellContext) -> bool:
+    """Erase the family if the tap answers the /delete question asked last; True if erased."""
+    query = update.callback_query
+    assert query is not None
+    if not _pressed_code_is_current(update, context):
+        _ = gettext_for(await family_locale(update, context))
+        await query.answer(_("That button is from an earlier message."))
+        return False
+    context.drafts.pop(ERASURE_KEY)
+    await _erase(update, context)
+    return True
+
+
 async def confirm_delete(update: Update, context: GrowWellContext) -> None:
+    """'Yes, delete everything' on the question asked last; any other such tap is refused."""
+    await erase_if_confirmed(update, context)
+
+
+async def _erase(update: Update, context: GrowWellContext) -> None:
     """Erase the family and every row about it."""
     assert update.effective_chat is not None
     locale = await family_locale(update, context)
     await show_choice(update)
-    async with context.services.sessions.begin() as session:
-        await erase_family(session, update.effective_chat.id)
+    await context.family.erase()
     context.drafts.clear()
     context.application.drop_chat_data(update.effective_chat.id)
     _ = gettext_for(locale)
@@ -148,6 +174,8 @@ async def confirm_delete(update: Update, context: GrowWellContext) -> None:
 
 async def keep_data(update: Update, context: GrowWellContext) -> None:
     """The family changed its mind about deleting."""
+    if _pressed_code_is_current(update, context):
+        context.drafts.pop(ERASURE_KEY)
     await show_choice(update)
     _ = gettext_for(await family_locale(update, context))
     await _reply(update, _("OK, I have kept your details."))
@@ -155,7 +183,7 @@ async def keep_data(update: Update, context: GrowWellContext) -> None:
 
 async def end_and_ask_delete(update: Update, context: GrowWellContext) -> int:
     """/delete in the middle of a conversation: leave it, then ask as usual."""
-    context.drafts.clear()
+    context.forget_answers()
     await ask_delete(update, context)
     return END
 
@@ -166,8 +194,7 @@ async def membership_changed(update: Update, context: GrowWellContext) -> None:
     if change is None or update.effective_chat is None:
         return
     if change.new_chat_member.status == ChatMember.BANNED:
-        async with context.services.sessions.begin() as session:
-            await record_blocked(session, update.effective_chat.id)
+        await context.family.record_blocked()
 
 
 def handlers() -> list[Handler]:
@@ -179,8 +206,8 @@ def handlers() -> list[Handler]:
         CommandHandler("resume", resume),
         CommandHandler("mydata", my_data),
         CommandHandler("delete", ask_delete),
-        CallbackQueryHandler(confirm_delete, pattern="^del:yes$"),
-        CallbackQueryHandler(keep_data, pattern="^del:no$"),
+        CallbackQueryHandler(confirm_delete, pattern=ERASE),
+        CallbackQueryHandler(keep_data, pattern=KEEP),
         CallbackQueryHandler(show_help, pattern="^menu:help$"),
         CallbackQueryHandler(pause, pattern="^menu:pause$"),
         CallbackQueryHandler(my_data, pattern="^menu:mydata$"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
@@ -10,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot import (
     account,
@@ -19,21 +18,22 @@ from bot import (
     onboarding,
     reminders,
     safety,
+    screening,
     settings_conversation,
 )
 from bot.aiohttp_request import AiohttpRequest
 from bot.commands import register_commands
 from bot.context import GrowWellContext, Services
-from bot.language import family_locale
+from bot.conversation import conversation
+from bot.errors import on_error
 from bot.persistence import DatabasePersistence
+from bot.rate_limit import RepliesFirst
+from bot.update_order import ChatOrderedUpdates
 from config.settings import Settings
-from domain.families import record_seen
-from locales import gettext_for
+from domain.safety import EmergencyDetector
 from resources.bundle import Resources, load_resources
 from resources.library_search import LibrarySearch
 from scheduler.jobs import schedule_jobs
-
-log = logging.getLogger(__name__)
 
 SAFETY_GROUP, MAIN_GROUP, FLUSH_GROUP = -1, 0, 100
 
@@ -42,26 +42,17 @@ GrowWellApplication = Application[Any, GrowWellContext, Any, Any, Any, Any]
 
 async def flush_after_update(update: Update, context: GrowWellContext) -> None:
     """Write conversation state through at once, so a crash or kill loses no answer; note that
-    the family is active, so reminders wait until it is idle."""
-    await context.application.update_persistence()
+    the family is active, so reminders wait until it is idle.
+
+    PTB marks a chat's data for saving only after the last handler group, so it is marked here
+    first: otherwise this update's answers would be written with the next update.
+    """
     chat = update.effective_chat
+    if chat is not None:
+        context.application.mark_data_for_update_persistence(chat_ids=chat.id)
+    await context.application.update_persistence()
     if chat is not None and (update.message is not None or update.callback_query is not None):
-        async with context.services.sessions.begin() as session:
-            await record_seen(session, chat.id, context.now())
-
-
-async def on_error(update: object, context: GrowWellContext) -> None:
-    """Log the fault (never the message text) and tell the family kindly."""
-    log.error("handler failed: %s", type(context.error).__name__, exc_info=context.error)
-    if isinstance(update, Update) and update.effective_chat is not None:
-        try:
-            _ = gettext_for(await family_locale(update, context))
-            await context.bot.send_message(
-                update.effective_chat.id,
-                _("Sorry, something went wrong on my side. Please try again in a moment."),
-            )
-        except Exception:  # the fault may be the network itself; nothing more to do
-            log.warning("could not tell the family about the error")
+        await context.family.record_seen(context.now())
 
 
 @cache
@@ -82,6 +73,10 @@ def build_application(
     if settings.token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is needed to build the application")
     data = resources or shipped_resources()
+    clock = clock or (lambda: datetime.now(UTC))
+    # Families are answered at the same time, each family's updates in order; a reply never
+    # waits behind the dispatcher's scheduled sends (bench/concurrent_replies.py).
+    updates = ChatOrderedUpdates()
     application: GrowWellApplication = (
         ApplicationBuilder()
         .token(settings.token)
@@ -89,33 +84,41 @@ def build_application(
         .base_file_url(settings.telegram_api_base_url.removesuffix("/bot") + "/file/bot")
         .request(AiohttpRequest(connection_pool_size=64))
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
-        .persistence(DatabasePersistence(sessions))
-        .context_types(ContextTypes(context=GrowWellContext))
-        # One message every 1/29 s instead of bursts of 30: Telegram's 30/s is per second, and
-        # bursts drew 429s (bench/rate_limited.py).
-        .rate_limiter(
-            AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=2)
+        .concurrent_updates(updates)
+        .persistence(
+            DatabasePersistence(
+                sessions,
+                clock=clock,
+                timeout=data.rules.conversations.timeout,
+                handled_elsewhere=updates.handled_elsewhere,
+            )
         )
+        .context_types(ContextTypes(context=GrowWellContext))
+        .rate_limiter(RepliesFirst(is_reply=updates.is_handling))
         .post_init(register_commands)
         .build()
     )
     application.bot_data["services"] = Services(
         sessions=sessions,
         zone=settings.zone,
-        clock=clock or (lambda: datetime.now(UTC)),
+        clock=clock,
         areas=data.areas,
         rules=data.rules,
         plan=data.plan,
         library=data.library,
         search=LibrarySearch(data.library),
+        safety=EmergencyDetector(data.safety),
         article_ids=frozenset(data.library.ids),
         default_locale=settings.default_locale,
     )
     application.add_handlers(safety.handlers(), group=SAFETY_GROUP)
     application.add_handlers(
         [
-            onboarding.conversation(),
-            settings_conversation.conversation(),
+            *screening.handlers(),
+            conversation(
+                [onboarding.flow(), settings_conversation.flow(), reminders.appointment_flow()],
+                timeout=data.rules.conversations.timeout,
+            ),
             *reminders.handlers(),
             *library.handlers(),
             *account.handlers(),

@@ -1,4 +1,4 @@
-"""The callback context every handler gets: the database, the clock and the family's language."""
+"""The callback context every handler gets: the family's data, the clock and the services."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.family_access import FamilyAccess
+from domain.safety import EmergencyDetector
 from resources.areas import Areas
 from resources.library import Library
 from resources.library_search import LibrarySearch
@@ -30,15 +32,19 @@ class Services:
     plan: MessagePlan
     library: Library
     search: LibrarySearch
+    safety: EmergencyDetector
     article_ids: frozenset[str]
     default_locale: str
 
 
 _Data = dict[str, Any]
 
+ERASURE_KEY = "erase"  # drafts: the one-time code of the /delete question asked last
+
 
 class GrowWellContext(CallbackContext[ExtBot[None], _Data, _Data, _Data]):
-    """Adds our services, and a per-update flag so a safety reply is not followed by a scolding."""
+    """Adds our services, and per-update safety flags: a safety reply is not followed by a
+    scolding, and answers about a red flag carry the line on when to call 999."""
 
     def __init__(
         self,
@@ -48,6 +54,16 @@ class GrowWellContext(CallbackContext[ExtBot[None], _Data, _Data, _Data]):
     ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.emergency_shown = False
+        # The message names a red-flag symptom without reading as an emergency now.
+        self.red_flag_named = False
+        self._family: FamilyAccess | None = None
+
+    @property
+    def family(self) -> FamilyAccess:
+        """This chat's family; PTB makes one context per update, so one session per update."""
+        if self._family is None:
+            self._family = FamilyAccess(self.services.sessions, self._chat_id)
+        return self._family
 
     @property
     def services(self) -> Services:
@@ -65,3 +81,9 @@ class GrowWellContext(CallbackContext[ExtBot[None], _Data, _Data, _Data]):
         """Unconfirmed answers of this chat; persisted, and cleared when a conversation ends."""
         assert self.chat_data is not None
         return self.chat_data
+
+    def forget_answers(self) -> None:
+        """A conversation ended: its answers go, but a /delete question still open stays."""
+        kept = {key: value for key, value in self.drafts.items() if key == ERASURE_KEY}
+        self.drafts.clear()
+        self.drafts.update(kept)

@@ -8,17 +8,10 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 from bot.context import GrowWellContext
 from bot.language import family_locale
 from bot.library import answer_question
-from bot.menu import send_menu
+from bot.menu import send_menu, send_way_back
+from bot.safety import safety_net_line
 from bot.steps import Handler
-from domain.families import find_family
 from locales import gettext_for
-
-
-async def _registered_locale(update: Update, context: GrowWellContext) -> str | None:
-    assert update.effective_chat is not None
-    async with context.services.sessions() as session:
-        family = await find_family(session, update.effective_chat.id)
-    return family.locale if family is not None and family.registered_at else None
 
 
 async def unknown_command(update: Update, context: GrowWellContext) -> None:
@@ -34,18 +27,25 @@ async def stray_message(update: Update, context: GrowWellContext) -> None:
     """Text outside any question is a question for the library; media gets the menu."""
     if context.emergency_shown:
         return
-    locale = await _registered_locale(update, context)
+    family = await context.family.registered()
     assert update.effective_message is not None
-    if locale is None:
-        _ = gettext_for(await family_locale(update, context))
-        await update.effective_message.reply_text(_("Hello! Send /start to sign up."))
+    if family is None:
+        locale = await family_locale(update, context)
+        _ = gettext_for(locale)
+        hello = _("Hello! Send /start to sign up.")
+        if not update.effective_message.text:
+            hello += "\n\n" + safety_net_line(locale)
+        await update.effective_message.reply_text(hello)
         return
+    locale = family.locale
     if update.effective_message.text:
         await answer_question(update, context, locale)
         return
     _ = gettext_for(locale)
     await update.effective_message.reply_text(
         _("Thank you! I can only read typed words. Type a question, or use the menu below.")
+        + "\n\n"
+        + safety_net_line(locale)
     )
     await send_menu(update, context, locale)
 
@@ -56,9 +56,7 @@ async def old_button(update: Update, context: GrowWellContext) -> None:
     assert query is not None
     _ = gettext_for(await family_locale(update, context))
     await query.answer(_("That button is from an earlier message."))
-    locale = await _registered_locale(update, context)
-    if locale is not None:
-        await send_menu(update, context, locale)
+    await send_way_back(update, context)
 
 
 def handlers() -> list[Handler]:

@@ -6,8 +6,6 @@ Callback data: `lib:t:<topic>:<page>` a topic's list, `lib:a:<id>` open an artic
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -17,38 +15,38 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import GrowWellContext
 from bot.keyboards import keyboard
 from bot.language import family_locale
+from bot.safety import safety_net_line
 from bot.steps import Handler
 from domain import families
+from domain.dates import months_old
 from locales import N_, gettext_for
-from resources.library import Article, ReadingOrder, render_pages, sources_footer
+from resources.library import (
+    Article,
+    Audience,
+    ReadingOrder,
+    Topic,
+    family_audiences,
+    render_pages,
+    sources_footer,
+)
 from store.models import ArticleVote, Family
 
 PER_PAGE = 6
-TOPIC_NAMES = {
-    "safe_sleep": N_("😴 Safe sleep"),
-    "feeding": N_("🍼 Feeding"),
-    "crying": N_("😢 Crying and coping"),
-    "immunisations": N_("💉 Immunisations"),
-    "reviews": N_("🩺 Health visitor reviews"),
-    "oral_health": N_("🦷 Teeth"),
-    "mental_health": N_("💛 Your mental health"),
-    "fathers": N_("👨 Dads and partners"),
-    "urgent_help": N_("🚑 When to get urgent help"),
+TOPIC_NAMES = {  # a label for every shelf, in the shelves' order
+    Topic.SAFE_SLEEP: N_("😴 Safe sleep"),
+    Topic.FEEDING: N_("🍼 Feeding"),
+    Topic.CRYING: N_("😢 Crying and coping"),
+    Topic.IMMUNISATIONS: N_("💉 Immunisations"),
+    Topic.REVIEWS: N_("🩺 Health visitor reviews"),
+    Topic.ORAL_HEALTH: N_("🦷 Teeth"),
+    Topic.MENTAL_HEALTH: N_("💛 Your mental health"),
+    Topic.FATHERS: N_("👨 Dads and partners"),
+    Topic.URGENT_HELP: N_("🚑 When to get urgent help"),
 }
 
 
 def topic_label(topic: str, locale: str) -> str:
-    return gettext_for(locale)(TOPIC_NAMES.get(topic, topic))
-
-
-async def _family(update: Update, context: GrowWellContext) -> Family | None:
-    assert update.effective_chat is not None
-    async with context.services.sessions() as session:
-        return await families.find_family(session, update.effective_chat.id)
-
-
-def _months_old(born: date, today: date) -> int:
-    return (today.year - born.year) * 12 + today.month - born.month - (today.day < born.day)
+    return gettext_for(locale)(TOPIC_NAMES[Topic(topic)])
 
 
 def reading_order(family: Family | None, locale: str, context: GrowWellContext) -> ReadingOrder:
@@ -62,8 +60,17 @@ def reading_order(family: Family | None, locale: str, context: GrowWellContext) 
         locale,
         role=family.role.value if family.role else "carer",
         expecting=any(c.birth_date is None for c in children),
-        child_ages_months=[_months_old(c.birth_date, today) for c in children if c.birth_date],
+        child_ages_months=[months_old(c.birth_date, today) for c in children if c.birth_date],
     )
+
+
+def search_audiences(family: Family | None) -> frozenset[Audience] | None:
+    """Whose articles a family's questions favour: its role's, so a mum finds a dads' article
+    after the ones for her. Pregnancy articles always fit: the question says more than the
+    stage we hold, and a family may be expecting again before it tells us."""
+    if family is None:
+        return None
+    return family_audiences(family.role.value if family.role else "carer", expecting=True)
 
 
 async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
@@ -98,7 +105,7 @@ def _topics_markup(order: ReadingOrder, locale: str) -> InlineKeyboardMarkup:
 
 async def show_topics(update: Update, context: GrowWellContext) -> None:
     """The library's shelves, the ones that fit the family first."""
-    family = await _family(update, context)
+    family = await context.family.find()
     locale = family.locale if family else await family_locale(update, context)
     _ = gettext_for(locale)
     order = reading_order(family, locale, context)
@@ -115,7 +122,7 @@ async def show_topic(update: Update, context: GrowWellContext) -> None:
     assert query is not None
     assert query.data is not None
     _, _, topic, page_text = query.data.split(":", 3)
-    family = await _family(update, context)
+    family = await context.family.find()
     locale = family.locale if family else await family_locale(update, context)
     order = reading_order(family, locale, context)
     articles = order.articles.get(topic)
@@ -231,18 +238,14 @@ async def vote_pressed(update: Update, context: GrowWellContext) -> None:
     query = update.callback_query
     assert query is not None
     assert query.data is not None
-    assert update.effective_chat is not None
     _, _, article_id, value = query.data.split(":", 3)
-    if article_id not in context.services.article_ids or value not in ("0", "1"):
+    valid = article_id in context.services.article_ids and value in ("0", "1")
+    if not valid or await context.family.find() is None:
         await query.answer()
         return
-    async with context.services.sessions.begin() as session:
-        family = await families.find_family(session, update.effective_chat.id)
-        if family is None:
-            await query.answer()
-            return
-        await record_vote(session, family, article_id, value == "1")
-        locale = family.locale
+    async with context.family.editing() as edit:
+        await record_vote(edit.session, edit.family, article_id, value == "1")
+        locale = edit.family.locale
     _ = gettext_for(locale)
     await query.answer(_("Thank you! Your answer helps us make the library better."))
 
@@ -253,13 +256,18 @@ async def answer_question(update: Update, context: GrowWellContext, locale: str)
     assert message is not None
     assert message.text is not None
     _ = gettext_for(locale)
-    hits = context.services.search.search(message.text[:300], locale, limit=5)
+    family = await context.family.find()
+    hits = context.services.search.search(
+        message.text[:300], locale, limit=5, audiences=search_audiences(family)
+    )
     if not hits:
         await message.reply_text(
             _(
                 "I couldn't find an article about that. You can look through the topics, or ask "
-                "your health visitor. If you are worried about your baby's health, call NHS 111."
-            ),
+                "your health visitor."
+            )
+            + "\n\n"
+            + safety_net_line(locale),
             reply_markup=keyboard(
                 [
                     [(_("📚 Library topics"), "lib:home")],
@@ -269,8 +277,9 @@ async def answer_question(update: Update, context: GrowWellContext, locale: str)
         )
         return
     library = context.services.library
+    found = _("Here is what I found:")
     await message.reply_text(
-        _("Here is what I found:"),
+        f"{safety_net_line(locale)}\n\n{found}" if context.red_flag_named else found,
         reply_markup=keyboard(
             [
                 [(library.get(hit.article_id, locale).title, f"lib:a:{hit.article_id}")]

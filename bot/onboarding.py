@@ -1,31 +1,26 @@
 """Sign-up (/start): consent, language, role, children, area and message time, then the menu.
 
-The conversation is persistent: a restart of the bot leaves the family at the same question.
-Nothing but the chat id is stored before the family agrees to the privacy notice.
+The flow is persistent: a restart of the bot leaves the family at the same question, and /start
+after it ended asks the first question not yet answered. Nothing but the chat id is stored
+before the family agrees to the privacy notice.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from datetime import date
+from functools import partial
+from html import escape
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot.account import end_and_ask_delete
-from bot.child_dates import CHILD_DATE, child_date_states
+from bot.child_dates import child_date_states, child_date_steps
 from bot.context import GrowWellContext
+from bot.conversation import Flow, Need, finish, go, move_to, step
 from bot.keyboards import column, keyboard
-from bot.language import family_locale
+from bot.language import app_locale, family_locale
 from bot.library import open_article
 from bot.menu import send_menu
 from bot.questions import (
@@ -40,21 +35,23 @@ from bot.questions import (
     save_area,
     time_label,
 )
-from bot.steps import END, current_only, move_to, send_question, show_choice, step
+from bot.steps import END, current_only, send_question, show_choice
 from domain import families, life_events
-from locales import LANGUAGE_NAMES, SUPPORTED_LOCALES, format_day, gettext_for, normalise_locale
+from locales import LANGUAGE_NAMES, SUPPORTED_LOCALES, format_day, gettext_for
 from store.models import Family, Role, SendTime
 
 CONSENT, LANGUAGE, ROLE, CHILD_KIND, MORE, AREA, TIME = (
-    "consent",
-    "language",
-    "role",
-    "child_kind",
-    "more",
-    "area",
-    "time",
+    "signup.consent",
+    "signup.language",
+    "signup.role",
+    "signup.child_kind",
+    "signup.more",
+    "signup.area",
+    "signup.time",
 )
+DATES = child_date_states("signup")
 SOURCE = re.compile(r"^[a-z0-9_-]{1,40}$")  # a poster code, or a_<article> from a link
+SOURCE_DATA = "[a-z0-9_-]{0,40}"  # the same in callback data, where it may be empty
 LOCALES = "|".join(SUPPORTED_LOCALES)
 
 
@@ -100,10 +97,7 @@ def _consent_markup(locale: str, source: str) -> InlineKeyboardMarkup:
 
 async def ask_consent(update: Update, context: GrowWellContext, source: str = "") -> None:
     assert update.effective_chat is not None
-    user = update.effective_user
-    locale = normalise_locale(
-        user.language_code if user else None, context.services.default_locale
-    )
+    locale = app_locale(update, context)
     await context.bot.send_message(
         update.effective_chat.id,
         _consent_text(locale),
@@ -114,13 +108,11 @@ async def ask_consent(update: Update, context: GrowWellContext, source: str = ""
 
 async def start(update: Update, context: GrowWellContext) -> str | int:
     """/start: the menu for a registered family; otherwise sign-up, resuming where it stopped."""
-    assert update.effective_chat is not None
     payload = context.args[0].lower() if context.args else ""
-    async with context.services.sessions() as session:
-        family = await families.find_family(session, update.effective_chat.id)
+    family = await context.family.find()
     if family is None:
-        await ask_consent(update, context, payload if SOURCE.match(payload) else "")
-        return CONSENT
+        source = payload if SOURCE.match(payload) else ""
+        return await go(update, context, CONSENT, partial(ask_consent, source=source))
     if family.registered_at is not None:
         article = linked_article(payload, context)
         if article is not None:
@@ -141,16 +133,12 @@ def linked_article(payload: str | None, context: GrowWellContext) -> str | None:
 async def _resume(update: Update, context: GrowWellContext, family: Family) -> str:
     missing = families.next_missing_answer(family)
     if missing == "role":
-        await ask_role(update, context)
-        return ROLE
+        return await go(update, context, ROLE, ask_role)
     if missing == "child":
-        await ask_child_kind(update, context)
-        return CHILD_KIND
+        return await go(update, context, CHILD_KIND, ask_child_kind)
     if missing == "area":
-        await ask_area(update, context)
-        return AREA
-    await ask_time(update, context)
-    return TIME
+        return await go(update, context, AREA, ask_area)
+    return await go(update, context, TIME, ask_time)
 
 
 async def consent_language(update: Update, context: GrowWellContext) -> None:
@@ -172,24 +160,16 @@ async def consent_given(update: Update, context: GrowWellContext) -> str:
     query = update.callback_query
     assert query is not None
     assert query.data is not None
-    assert update.effective_chat is not None
     _, _, locale, source = query.data.split(":", 3)
     await show_choice(update)
-    async with context.services.sessions.begin() as session:
-        await families.record_consent(
-            session,
-            update.effective_chat.id,
-            locale=locale,
-            source=source or None,
-            now=context.now(),
-        )
-    await ask_language(update, context)
-    return LANGUAGE
+    await context.family.consent(locale=locale, source=source or None, now=context.now())
+    return await go(update, context, LANGUAGE, ask_language)
 
 
 async def consent_declined(update: Update, context: GrowWellContext) -> int:
     """No consent: nothing is kept, and the door stays open."""
     await show_choice(update)
+    await finish(update, context)
     _ = gettext_for(await family_locale(update, context))
     assert update.effective_message is not None
     await update.effective_message.reply_text(
@@ -201,25 +181,16 @@ async def consent_declined(update: Update, context: GrowWellContext) -> int:
     return END
 
 
-async def consent_again(update: Update, context: GrowWellContext) -> None:
-    """Anything but a button at the privacy notice: show it again."""
-    await ask_consent(update, context)
-
-
 async def language_chosen(update: Update, context: GrowWellContext) -> str:
     """Store the language; every question from here on is in it."""
     query = update.callback_query
     assert query is not None
     assert query.data is not None
-    assert update.effective_chat is not None
     locale = query.data.removeprefix("lang:")
     await show_choice(update)
-    async with context.services.sessions.begin() as session:
-        family = await families.find_family(session, update.effective_chat.id)
-        assert family is not None
-        family.locale = locale
-    await ask_role(update, context)
-    return ROLE
+    async with context.family.editing() as edit:
+        edit.family.locale = locale
+    return await go(update, context, ROLE, ask_role)
 
 
 async def ask_role(update: Update, context: GrowWellContext) -> None:
@@ -236,14 +207,10 @@ async def role_chosen(update: Update, context: GrowWellContext) -> str:
     query = update.callback_query
     assert query is not None
     assert query.data is not None
-    assert update.effective_chat is not None
     await show_choice(update)
-    async with context.services.sessions.begin() as session:
-        family = await families.find_family(session, update.effective_chat.id)
-        assert family is not None
-        families.set_role(family, Role(query.data.removeprefix("role:")))
-    await ask_child_kind(update, context)
-    return CHILD_KIND
+    async with context.family.editing() as edit:
+        families.set_role(edit.family, Role(query.data.removeprefix("role:")))
+    return await go(update, context, CHILD_KIND, ask_child_kind)
 
 
 async def kind_chosen(update: Update, context: GrowWellContext) -> str:
@@ -252,35 +219,41 @@ async def kind_chosen(update: Update, context: GrowWellContext) -> str:
     assert query.data is not None
     await show_choice(update)
     context.drafts[KIND_KEY] = query.data.removeprefix("kind:")
-    await ask_child_date(update, context)
-    return CHILD_DATE
+    return await go(update, context, DATES.date, ask_child_date)
 
 
 async def child_confirmed(update: Update, context: GrowWellContext, kind: str, day: date) -> str:
-    """A confirmed date becomes a child; then ask about more children."""
+    """A confirmed date becomes a child, if the family has room for one more; then ask about
+    more children."""
+    async with context.family.editing() as edit:
+        family = edit.family
+        room = families.has_room_for_child(family)
+        if room:
+            if kind == "born":
+                child = families.add_child(family, born=day)
+            else:
+                child = families.add_child(family, due_date=day)
+            await life_events.child_added(
+                edit.session, context.services.plan, family, child, context.now(), context.today()
+            )
+    if not room:
+        await no_room_for_a_child(update, context)
+    return await go(update, context, MORE, ask_more)
+
+
+async def no_room_for_a_child(update: Update, context: GrowWellContext) -> None:
+    _ = gettext_for(await family_locale(update, context))
     assert update.effective_chat is not None
-    async with context.services.sessions.begin() as session:
-        family = await families.find_family(session, update.effective_chat.id)
-        assert family is not None
-        if kind == "born":
-            child = families.add_child(family, born=day)
-        else:
-            child = families.add_child(family, due_date=day)
-        await life_events.child_added(
-            session, context.services.plan, family, child, context.now(), context.today()
-        )
-    await ask_more(update, context)
-    return MORE
+    await context.bot.send_message(
+        update.effective_chat.id, _("I can't add more children, sorry.")
+    )
 
 
 async def ask_more(update: Update, context: GrowWellContext) -> None:
-    assert update.effective_chat is not None
-    locale = await family_locale(update, context)
+    family = await context.family.require()
+    locale = family.locale
     _ = gettext_for(locale)
-    async with context.services.sessions() as session:
-        family = await families.find_family(session, update.effective_chat.id)
-        assert family is not None
-        children = list(family.children)
+    children = list(family.children)
     listed = "\n".join(f"• {describe_child(c.due_date, c.birth_date, locale)}" for c in children)
     choices = [(_("No, that's everyone"), "more:done")]
     if len(children) < families.MAX_CHILDREN:
@@ -309,30 +282,41 @@ def describe_child(due: date | None, born: date | None, locale: str) -> str:
 
 async def add_twin(update: Update, context: GrowWellContext) -> str:
     """Twins (or more): same date as the child just added."""
-    assert update.effective_chat is not None
     await show_choice(update)
-    async with context.services.sessions.begin() as session:
-        family = await families.find_family(session, update.effective_chat.id)
-        assert family is not None
-        if len(family.children) < families.MAX_CHILDREN:
+    async with context.family.editing() as edit:
+        family = edit.family
+        first = not family.children  # a forged button before any child
+        room = not first and families.has_room_for_child(family)
+        if room:
             last = family.children[-1]
             if last.birth_date is not None:
                 child = families.add_child(family, born=last.birth_date)
             else:
                 child = families.add_child(family, due_date=last.due_date)
             await life_events.child_added(
-                session, context.services.plan, family, child, context.now(), context.today()
+                edit.session, context.services.plan, family, child, context.now(), context.today()
             )
-    await ask_more(update, context)
-    return MORE
+    if first:
+        return await go(update, context, CHILD_KIND, ask_child_kind)
+    if not room:
+        await no_room_for_a_child(update, context)
+    return await go(update, context, MORE, ask_more)
+
+
+async def add_another(update: Update, context: GrowWellContext) -> str:
+    """Another child with its own date, while there is room (the button can be forged)."""
+    await show_choice(update)
+    if not families.has_room_for_child(await context.family.require()):
+        await no_room_for_a_child(update, context)
+        return await go(update, context, MORE, ask_more)
+    return await go(update, context, CHILD_KIND, ask_child_kind)
 
 
 async def area_chosen(update: Update, context: GrowWellContext) -> str | None:
     """A town button, 'not in Sefton', or a typed postcode district."""
     if not await save_area(update, context):
         return None
-    await ask_time(update, context)
-    return TIME
+    return await go(update, context, TIME, ask_time)
 
 
 async def time_chosen(update: Update, context: GrowWellContext) -> int:
@@ -342,17 +326,16 @@ async def time_chosen(update: Update, context: GrowWellContext) -> int:
     assert query.data is not None
     assert update.effective_chat is not None
     await show_choice(update)
-    async with context.services.sessions.begin() as session:
-        family = await families.find_family(session, update.effective_chat.id)
-        assert family is not None
+    async with context.family.editing() as edit:
+        family = edit.family
         families.set_send_time(family, SendTime(query.data.removeprefix("time:")))
         families.complete_registration(family, context.now())
         await life_events.registration_completed(
-            session, context.services.plan, family, context.now(), context.today()
+            edit.session, context.services.plan, family, context.now(), context.today()
         )
         summary = registration_summary(family, context)
         locale, source = family.locale, family.source
-    context.drafts.clear()
+    await finish(update, context)
     await context.bot.send_message(update.effective_chat.id, summary, parse_mode=ParseMode.HTML)
     await send_menu(update, context, locale)
     article = linked_article(source, context)
@@ -372,7 +355,7 @@ def registration_summary(family: Family, context: GrowWellContext) -> str:
             f"• {describe_child(c.due_date, c.birth_date, locale)}"
             for c in families.active_children(family)
         ),
-        _("Area: {area}").format(area=area_name(family.area, context, locale)),
+        _("Area: {area}").format(area=escape(area_name(family.area, context, locale))),
         _("Messages: {time}").format(
             time=time_label(family.send_time, context, locale) if family.send_time else "–"
         ),
@@ -382,81 +365,65 @@ def registration_summary(family: Family, context: GrowWellContext) -> str:
     return "\n".join(lines)
 
 
-def conversation() -> ConversationHandler[GrowWellContext]:
-    on_delete = end_and_ask_delete
-    # Per-message tracking is done by `current_only`, which also knows which question is current.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CommandHandler("start", start)],
-            states={
-                CONSENT: [
-                    CallbackQueryHandler(
-                        consent_given, pattern=rf"^c:yes:({LOCALES}):[a-z0-9_-]*$"
-                    ),
-                    CallbackQueryHandler(consent_declined, pattern="^c:no$"),
-                    CallbackQueryHandler(
-                        consent_language, pattern=rf"^c:show:({LOCALES}):[a-z0-9_-]*$"
-                    ),
-                    CommandHandler("delete", on_delete),
-                    MessageHandler(filters.ALL, consent_again),
-                    CallbackQueryHandler(consent_again),
-                ],
-                LANGUAGE: step(
-                    ask_language,
-                    CallbackQueryHandler(
-                        current_only(ask_language, language_chosen), pattern=rf"^lang:({LOCALES})$"
-                    ),
-                    on_delete=on_delete,
+def flow() -> Flow:
+    kind = Need(KIND_KEY, CHILD_KIND, ask_child_kind)
+    return Flow(
+        name="signup",
+        open=start,
+        commands=("start",),
+        buttons=(),
+        steps={
+            CONSENT: step(
+                ask_consent,
+                CallbackQueryHandler(consent_given, pattern=rf"^c:yes:({LOCALES}):{SOURCE_DATA}$"),
+                CallbackQueryHandler(consent_declined, pattern="^c:no$"),
+                CallbackQueryHandler(
+                    consent_language, pattern=rf"^c:show:({LOCALES}):{SOURCE_DATA}$"
                 ),
-                ROLE: step(
-                    ask_role,
-                    CallbackQueryHandler(
-                        current_only(ask_role, role_chosen),
-                        pattern="^role:(mum|dad|partner|carer)$",
-                    ),
-                    on_delete=on_delete,
+            ),
+            LANGUAGE: step(
+                ask_language,
+                CallbackQueryHandler(
+                    current_only(ask_language, language_chosen), pattern=rf"^lang:({LOCALES})$"
                 ),
-                CHILD_KIND: step(
-                    ask_child_kind,
-                    CallbackQueryHandler(
-                        current_only(ask_child_kind, kind_chosen), pattern="^kind:(due|born)$"
-                    ),
-                    on_delete=on_delete,
+            ),
+            ROLE: step(
+                ask_role,
+                CallbackQueryHandler(
+                    current_only(ask_role, role_chosen), pattern="^role:(mum|dad|partner|carer)$"
                 ),
-                **child_date_states(child_confirmed, on_delete=on_delete),
-                MORE: step(
-                    ask_more,
-                    CallbackQueryHandler(current_only(ask_more, add_twin), pattern="^more:twin$"),
-                    CallbackQueryHandler(
-                        current_only(ask_more, move_to(ask_child_kind, CHILD_KIND)),
-                        pattern="^more:another$",
-                    ),
-                    CallbackQueryHandler(
-                        current_only(ask_more, move_to(ask_area, AREA)), pattern="^more:done$"
-                    ),
-                    on_delete=on_delete,
+            ),
+            CHILD_KIND: step(
+                ask_child_kind,
+                CallbackQueryHandler(
+                    current_only(ask_child_kind, kind_chosen), pattern="^kind:(due|born)$"
                 ),
-                AREA: step(
-                    ask_area,
-                    CallbackQueryHandler(
-                        current_only(ask_area, area_chosen), pattern=r"^area:[a-z][a-z0-9_]{0,20}$"
-                    ),
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, area_chosen),
-                    expects_text=True,
-                    on_delete=on_delete,
+            ),
+            **child_date_steps(DATES, child_confirmed, kind=kind),
+            MORE: step(
+                ask_more,
+                CallbackQueryHandler(current_only(ask_more, add_twin), pattern="^more:twin$"),
+                CallbackQueryHandler(
+                    current_only(ask_more, add_another), pattern="^more:another$"
                 ),
-                TIME: step(
-                    ask_time,
-                    CallbackQueryHandler(
-                        current_only(ask_time, time_chosen),
-                        pattern="^time:(morning|afternoon|evening)$",
-                    ),
-                    on_delete=on_delete,
+                CallbackQueryHandler(
+                    current_only(ask_more, move_to(ask_area, AREA)), pattern="^more:done$"
                 ),
-            },
-            fallbacks=[],
-            name="onboarding",
-            persistent=True,
-            allow_reentry=False,
-        )
+            ),
+            AREA: step(
+                ask_area,
+                CallbackQueryHandler(
+                    current_only(ask_area, area_chosen), pattern=r"^area:[a-z][a-z0-9_]{0,20}$"
+                ),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, area_chosen),
+                expects_text=True,
+            ),
+            TIME: step(
+                ask_time,
+                CallbackQueryHandler(
+                    current_only(ask_time, time_chosen),
+                    pattern="^time:(morning|afternoon|evening)$",
+                ),
+            ),
+        },
+    )

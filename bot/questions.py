@@ -19,7 +19,7 @@ from domain.dates import (
     check_due_date,
     parse_date,
 )
-from domain.families import find_family, set_area
+from domain.families import set_area
 from locales import BABEL_LOCALES, LANGUAGE_NAMES, N_, SUPPORTED_LOCALES, format_day, gettext_for
 from resources.areas import OUTSIDE_SEFTON
 from store.models import Role, SendTime
@@ -225,11 +225,8 @@ async def save_area(update: Update, context: GrowWellContext) -> bool:
     answer = await take_area(update, context)
     if answer is None:
         return False
-    assert update.effective_chat is not None
-    async with context.services.sessions.begin() as session:
-        family = await find_family(session, update.effective_chat.id)
-        assert family is not None
-        set_area(family, answer.area, in_sefton=answer.in_sefton)
+    async with context.family.editing() as edit:
+        set_area(edit.family, answer.area, in_sefton=answer.in_sefton)
     if answer.note and update.effective_message is not None:
         await update.effective_message.reply_text(answer.note)
     return True

@@ -2,64 +2,38 @@
 
 from __future__ import annotations
 
-import warnings
 from datetime import date, timedelta
+from html import escape
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.account import end_and_ask_delete
+from bot import cohort_question
 from bot.context import GrowWellContext
+from bot.conversation import Flow, Need, finish, go, step
 from bot.keyboards import column, keyboard
 from bot.language import family_locale
-from bot.menu import send_menu
+from bot.menu import registered_family, send_menu
 from bot.onboarding import describe_child
-from bot.steps import END, Handler, current_only, send_question, show_choice, step
+from bot.steps import END, Handler, current_only, send_question, show_choice
 from domain import families, life_events
 from domain.appointments import MAX_WHAT, add_appointment, parse_time
 from domain.dates import DateInputError, parse_date
 from domain.schedule import upcoming_for_child
-from locales import format_day, gettext_for
+from locales import N_, format_day, gettext_for
 from resources.message_plan import Priority, Topic
 from scheduler.rendering import topic_name
-from store.models import Family, MutedTopic
+from store.models import Family
 
-APPT_WHAT, APPT_DATE, APPT_TIME, APPT_CONFIRM = "what", "date", "time", "confirm"
+APPT_WHAT, APPT_DATE, APPT_TIME, APPT_CONFIRM = (
+    "appointment.what",
+    "appointment.date",
+    "appointment.time",
+    "appointment.confirm",
+)
+WHAT_KEY, DAY_KEY, TIME_KEY = "appt_what", "appt_day", "appt_time"  # drafts
 MAX_AHEAD = timedelta(days=366)
-
-
-async def _family(
-    update: Update, context: GrowWellContext
-) -> tuple[Family, set[str]] | tuple[None, set[str]]:
-    """The registered family of this chat and the tip topics it switched off."""
-    assert update.effective_chat is not None
-    async with context.services.sessions() as session:
-        family = await families.find_family(session, update.effective_chat.id)
-        if family is None or family.registered_at is None:
-            return None, set()
-        return family, await muted_topics(session, family)
-
-
-async def muted_topics(session: AsyncSession, family: Family) -> set[str]:
-    return set(
-        await session.scalars(select(MutedTopic.topic).where(MutedTopic.family_id == family.id))
-    )
-
-
-async def _not_registered(update: Update, context: GrowWellContext) -> None:
-    _ = gettext_for(await family_locale(update, context))
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(_("Please send /start to sign up first."))
 
 
 def coming_up_text(family: Family, context: GrowWellContext, muted: set[str]) -> str:
@@ -116,14 +90,13 @@ async def show_reminders(update: Update, context: GrowWellContext) -> None:
     """/reminders: the next messages for each child, with dates in the family's language."""
     if update.callback_query is not None:
         await update.callback_query.answer()
-    family, muted = await _family(update, context)
+    family = await registered_family(update, context)
     if family is None:
-        await _not_registered(update, context)
         return
     assert update.effective_chat is not None
     await context.bot.send_message(
         update.effective_chat.id,
-        coming_up_text(family, context, muted),
+        coming_up_text(family, context, await context.family.muted_topics()),
         parse_mode=ParseMode.HTML,
         reply_markup=_reminders_markup(family.locale),
     )
@@ -149,9 +122,10 @@ async def show_tips(update: Update, context: GrowWellContext) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    family, muted = await _family(update, context)
+    family = await context.family.registered()
     if family is None:
         return
+    muted = await context.family.muted_topics()
     _ = gettext_for(family.locale)
     assert update.effective_chat is not None
     await context.bot.send_message(
@@ -168,28 +142,25 @@ async def toggle_tip(update: Update, context: GrowWellContext) -> None:
     query = update.callback_query
     assert query is not None
     assert query.data is not None
-    assert update.effective_chat is not None
     try:
         topic = Topic(query.data.removeprefix("tip:"))
     except ValueError:
         await query.answer()
         return
-    if topic not in life_events.mutable_topics(context.services.plan):
+    if topic not in life_events.mutable_topics(context.services.plan) or (
+        await context.family.find() is None
+    ):
         await query.answer()
         return
-    async with context.services.sessions.begin() as session:
-        family = await families.find_family(session, update.effective_chat.id)
-        if family is None:
-            await query.answer()
-            return
-        is_muted = await session.get(MutedTopic, (family.id, topic.value)) is not None
-        if is_muted:
+    async with context.family.editing() as edit:
+        session, family = edit.session, edit.family
+        if topic.value in await families.muted_topics(session, family):
             await life_events.unmute_topic(
                 session, context.services.plan, family, topic, context.today()
             )
         else:
             await life_events.mute_topic(session, family, topic)
-        muted = await muted_topics(session, family)
+        muted = await families.muted_topics(session, family)
         locale = family.locale
     await query.answer()
     await query.edit_message_reply_markup(_tips_markup(context, locale, muted))
@@ -200,19 +171,19 @@ async def mute_from_message(update: Update, context: GrowWellContext) -> None:
     query = update.callback_query
     assert query is not None
     assert query.data is not None
-    assert update.effective_chat is not None
     try:
         topic = Topic(query.data.removeprefix("mute:"))
     except ValueError:
         await query.answer()
         return
-    async with context.services.sessions.begin() as session:
-        family = await families.find_family(session, update.effective_chat.id)
-        if family is None or topic not in life_events.mutable_topics(context.services.plan):
-            await query.answer()
-            return
-        await life_events.mute_topic(session, family, topic)
-        locale = family.locale
+    if topic not in life_events.mutable_topics(context.services.plan) or (
+        await context.family.find() is None
+    ):
+        await query.answer()
+        return
+    async with context.family.editing() as edit:
+        await life_events.mute_topic(edit.session, edit.family, topic)
+        locale = edit.family.locale
     _ = gettext_for(locale)
     await query.answer(
         _("OK, no more tips about {topic}. You can switch them on again in /reminders.").format(
@@ -259,14 +230,14 @@ async def ask_time(update: Update, context: GrowWellContext) -> None:
 async def ask_save(update: Update, context: GrowWellContext) -> None:
     locale = await family_locale(update, context)
     _ = gettext_for(locale)
-    day = date.fromisoformat(context.drafts["appt_day"])
+    day = date.fromisoformat(context.drafts[DAY_KEY])
     await send_question(
         update,
         context,
         _("Shall I save this? <b>{what}</b> on {date} at {time}.").format(
-            what=context.drafts["appt_what"],
+            what=escape(context.drafts[WHAT_KEY], quote=False),
             date=format_day(day, locale),
-            time=context.drafts["appt_time"],
+            time=context.drafts[TIME_KEY],
         ),
         column([(_("Yes, save it"), "appt:save"), (_("No, cancel"), "appt:cancel")]),
     )
@@ -275,12 +246,9 @@ async def ask_save(update: Update, context: GrowWellContext) -> None:
 async def start_appointment(update: Update, context: GrowWellContext) -> str | int:
     if update.callback_query is not None:
         await update.callback_query.answer()
-    family, _muted = await _family(update, context)
-    if family is None:
-        await _not_registered(update, context)
+    if await registered_family(update, context) is None:
         return END
-    await ask_what(update, context)
-    return APPT_WHAT
+    return await go(update, context, APPT_WHAT, ask_what)
 
 
 async def what_typed(update: Update, context: GrowWellContext) -> str | None:
@@ -297,9 +265,8 @@ async def what_typed(update: Update, context: GrowWellContext) -> str | None:
         )
         await ask_what(update, context)
         return None
-    context.drafts["appt_what"] = text
-    await ask_day(update, context)
-    return APPT_DATE
+    context.drafts[WHAT_KEY] = text
+    return await go(update, context, APPT_DATE, ask_day)
 
 
 async def day_typed(update: Update, context: GrowWellContext) -> str | None:
@@ -322,9 +289,8 @@ async def day_typed(update: Update, context: GrowWellContext) -> str | None:
         await update.message.reply_text(_("Please type a date between today and a year from now."))
         await ask_day(update, context)
         return None
-    context.drafts["appt_day"] = day.isoformat()
-    await ask_time(update, context)
-    return APPT_TIME
+    context.drafts[DAY_KEY] = day.isoformat()
+    return await go(update, context, APPT_TIME, ask_time)
 
 
 async def time_typed(update: Update, context: GrowWellContext) -> str | None:
@@ -341,33 +307,29 @@ async def time_typed(update: Update, context: GrowWellContext) -> str | None:
         )
         await ask_time(update, context)
         return None
-    context.drafts["appt_time"] = at.strftime("%H:%M")
-    await ask_save(update, context)
-    return APPT_CONFIRM
+    context.drafts[TIME_KEY] = at.strftime("%H:%M")
+    return await go(update, context, APPT_CONFIRM, ask_save)
 
 
 async def save(update: Update, context: GrowWellContext) -> int:
-    assert update.effective_chat is not None
     await show_choice(update)
     drafts = context.drafts
-    parsed = parse_time(drafts["appt_time"])
+    parsed = parse_time(drafts[TIME_KEY])
     assert parsed is not None
-    async with context.services.sessions.begin() as session:
-        family = await families.find_family(session, update.effective_chat.id)
-        assert family is not None
+    async with context.family.editing() as edit:
         services = context.services
         await add_appointment(
-            session,
-            family,
-            what=drafts["appt_what"],
-            day=date.fromisoformat(drafts["appt_day"]),
+            edit.session,
+            edit.family,
+            what=drafts[WHAT_KEY],
+            day=date.fromisoformat(drafts[DAY_KEY]),
             at=parsed,
             now=context.now(),
             rules=services.rules,
             zone=services.zone,
         )
-        locale = family.locale
-    drafts.clear()
+        locale = edit.family.locale
+    await finish(update, context)
     _ = gettext_for(locale)
     assert update.effective_message is not None
     await update.effective_message.reply_text(
@@ -378,59 +340,48 @@ async def save(update: Update, context: GrowWellContext) -> int:
 
 async def cancel(update: Update, context: GrowWellContext) -> int:
     await show_choice(update)
-    context.drafts.clear()
-    return END
+    return await finish(update, context)
 
 
-def appointment_conversation() -> ConversationHandler[GrowWellContext]:
-    on_delete = end_and_ask_delete
+def appointment_flow() -> Flow:
     text = filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[
-                CommandHandler("appointment", start_appointment),
-                CallbackQueryHandler(start_appointment, pattern="^rem:appt$"),
-            ],
-            states={
-                APPT_WHAT: step(
-                    ask_what,
-                    MessageHandler(text, what_typed),
-                    expects_text=True,
-                    on_delete=on_delete,
-                ),
-                APPT_DATE: step(
-                    ask_day,
-                    MessageHandler(text, day_typed),
-                    expects_text=True,
-                    on_delete=on_delete,
-                ),
-                APPT_TIME: step(
-                    ask_time,
-                    MessageHandler(text, time_typed),
-                    expects_text=True,
-                    on_delete=on_delete,
-                ),
-                APPT_CONFIRM: step(
-                    ask_save,
-                    CallbackQueryHandler(current_only(ask_save, save), pattern="^appt:save$"),
-                    CallbackQueryHandler(current_only(ask_save, cancel), pattern="^appt:cancel$"),
-                    on_delete=on_delete,
-                ),
-            },
-            fallbacks=[],
-            name="appointment",
-            persistent=True,
-        )
+    what = Need(WHAT_KEY, APPT_WHAT, ask_what)
+    day = Need(DAY_KEY, APPT_DATE, ask_day)
+    at = Need(TIME_KEY, APPT_TIME, ask_time)
+    return Flow(
+        name="appointment",
+        open=start_appointment,
+        commands=("appointment",),
+        buttons=("^rem:appt$",),
+        leave_question=N_(
+            "We have not finished adding your appointment. Do you want to leave it? "
+            "It will not be saved."
+        ),
+        steps={
+            APPT_WHAT: step(ask_what, MessageHandler(text, what_typed), expects_text=True),
+            APPT_DATE: step(
+                ask_day, MessageHandler(text, day_typed), expects_text=True, needs=[what]
+            ),
+            APPT_TIME: step(
+                ask_time, MessageHandler(text, time_typed), expects_text=True, needs=[what, day]
+            ),
+            APPT_CONFIRM: step(
+                ask_save,
+                CallbackQueryHandler(current_only(ask_save, save), pattern="^appt:save$"),
+                CallbackQueryHandler(current_only(ask_save, cancel), pattern="^appt:cancel$"),
+                needs=[what, day, at],
+            ),
+        },
+    )
 
 
 def handlers() -> list[Handler]:
     return [
-        appointment_conversation(),
         CommandHandler("reminders", show_reminders),
         CallbackQueryHandler(show_reminders, pattern="^menu:reminders$"),
         CallbackQueryHandler(show_tips, pattern="^rem:tips$"),
         CallbackQueryHandler(back_to_menu, pattern="^rem:menu$"),
         CallbackQueryHandler(toggle_tip, pattern="^tip:[a-z_]{1,20}$"),
         CallbackQueryHandler(mute_from_message, pattern="^mute:[a-z_]{1,20}$"),
+        *cohort_question.handlers(),
     ]

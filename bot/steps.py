@@ -1,7 +1,7 @@
 """One question of a conversation: asking it, and answering anything that is not an answer.
 
-Every step gets the same guards, so bad input anywhere is met with a kind word and the same
-question again, and nothing stored changes.
+Every step gets the same guards (`bot.conversation` adds them), so bad input anywhere is met
+with a kind word and the same question again, and nothing stored changes.
 """
 
 from __future__ import annotations
@@ -12,18 +12,12 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler, ConversationHandler
 
 from bot.context import GrowWellContext
 from bot.help_text import help_text
 from bot.language import family_locale
+from bot.safety import safety_net_line
 from locales import gettext_for
 
 Ask = Callable[[Update, GrowWellContext], Coroutine[Any, Any, None]]
@@ -48,12 +42,24 @@ async def send_question(
     return message
 
 
-async def show_choice(update: Update) -> None:
-    """Settle a pressed question: keep its text, drop the buttons, show the one pressed."""
+async def acknowledge(update: Update) -> None:
+    """Stop the spinner on a tapped button, with nothing to say about it."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+
+
+async def show_choice(update: Update, *, answer: bool = True) -> None:
+    """Settle a pressed question: keep its text, drop the buttons, show the one pressed.
+
+    `answer=False` leaves the tap to be answered by what comes next (a tap is answered once).
+    """
     query = update.callback_query
-    if query is None or not isinstance(query.message, Message):
+    if query is None:
         return
-    await query.answer()
+    if answer:
+        await query.answer()
+    if not isinstance(query.message, Message):
+        return
     markup = query.message.reply_markup
     pressed = next(
         (
@@ -70,13 +76,19 @@ async def show_choice(update: Update) -> None:
 
 
 def current_only(ask: Ask, callback: Callback) -> Callback:
-    """Run a button handler only if it was pressed on the question being asked now."""
+    """Run a button handler only if it was pressed on the question being asked now.
+
+    That is the question remembered last, or one sent after it: a step is saved before its
+    question goes out, but the question's id only after, so a crash in between must not turn
+    the question on the screen into an old one. Message ids in a chat only grow.
+    """
 
     async def guarded(update: Update, context: GrowWellContext) -> Any:
         query = update.callback_query
         assert query is not None
         message_id = query.message.message_id if query.message else None
-        if message_id is None or message_id != context.drafts.get(QUESTION_KEY):
+        asked = context.drafts.get(QUESTION_KEY)
+        if message_id is None or not isinstance(asked, int) or message_id < asked:
             return await stale_button(ask)(update, context)
         return await callback(update, context)
 
@@ -100,15 +112,20 @@ def unexpected_input(ask: Ask, *, expects_text: bool) -> Callback:
 
     async def answer(update: Update, context: GrowWellContext) -> None:
         if not context.emergency_shown:
-            _ = gettext_for(await family_locale(update, context))
+            locale = await family_locale(update, context)
+            _ = gettext_for(locale)
             message = update.effective_message
-            if expects_text:
-                reply = _("Sorry, I can only read typed words here. Please type your answer.")
-            elif message is not None and message.text:
+            assert message is not None
+            if message.text and not expects_text:
                 reply = _("Please tap one of the buttons to answer.")
             else:
-                reply = _("Sorry, I can only read typed words and button taps here.")
-            assert message is not None
+                reply = (
+                    _("Sorry, I can only read typed words here. Please type your answer.")
+                    if expects_text
+                    else _("Sorry, I can only read typed words and button taps here.")
+                )
+                if not message.text:  # a voice note or a photo may be a call for help
+                    reply += "\n\n" + safety_net_line(locale)
             await message.reply_text(reply)
         await ask(update, context)
 
@@ -149,35 +166,6 @@ def help_mid_step(ask: Ask) -> Callback:
         await ask(update, context)
 
     return answer
-
-
-def move_to(ask: Ask, state: str) -> Callback:
-    """A button that only leads on: settle it, ask the next question, go to its state."""
-
-    async def answer(update: Update, context: GrowWellContext) -> str:
-        await show_choice(update)
-        await ask(update, context)
-        return state
-
-    return answer
-
-
-def step(
-    ask: Ask,
-    *handlers: Handler,
-    expects_text: bool = False,
-    on_delete: Callback,
-) -> list[Handler]:
-    """The handlers of one state: its own first, then the guards every question shares."""
-    guards: list[Handler] = [
-        CommandHandler("delete", on_delete),
-        CommandHandler("help", help_mid_step(ask)),
-        CommandHandler("start", carry_on(ask)),
-        MessageHandler(filters.COMMAND, command_mid_step(ask)),
-        MessageHandler(filters.ALL, unexpected_input(ask, expects_text=expects_text)),
-        CallbackQueryHandler(stale_button(ask)),
-    ]
-    return [*handlers, *guards]
 
 
 END = ConversationHandler.END

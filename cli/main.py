@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 
+from config.logs import configure_logging, describe_error, secrets_of
 from config.settings import SettingsError, load_settings
 
 
@@ -33,16 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"growwell: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL, and a Bot API URL contains the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(settings.log_level, settings.library_log_level, secrets_of(settings))
     if args.command == "db":
+        from store.engine import DATABASE_FAULTS, database_fault
         from store.migrate import upgrade
 
-        asyncio.run(upgrade(settings.database_url))
+        try:
+            asyncio.run(upgrade(settings.database_url))
+        except DATABASE_FAULTS as error:
+            print(f"growwell: {database_fault(error, settings.database_url)}", file=sys.stderr)
+            return 2
         print("growwell: database is up to date")
         return 0
     if settings.token is None:
@@ -52,16 +52,27 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    from domain.safety import EmergencyDetector
     from resources.bundle import RESOURCE_ERRORS, load_resources
 
     try:
         resources = load_resources()
+        EmergencyDetector(resources.safety)  # a rules file that loads but cannot compile
     except RESOURCE_ERRORS as error:
         print(f"growwell: {error}", file=sys.stderr)
         return 2
-    from bot.polling import run_polling
+    from telegram.error import TelegramError
 
-    run_polling(settings, resources)
+    from bot.polling import StartupError, run_polling
+
+    try:
+        run_polling(settings, resources)
+    except StartupError as error:
+        print(f"growwell: {error}", file=sys.stderr)
+        return 2
+    except TelegramError as error:  # Telegram went away while the bot was starting to poll
+        print(f"growwell: stopped: {describe_error(error)}", file=sys.stderr)
+        return 1
     return 0
 
 

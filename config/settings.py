@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SUPPORTED_LOCALES = ("en", "pl", "pt", "ar")
+from locales import SUPPORTED_LOCALES
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TELEGRAM_API_DEFAULT = "https://api.telegram.org/bot"
 
 
@@ -30,6 +32,9 @@ class Settings(BaseSettings):
     timezone: str = "Europe/London"
     default_locale: str = "en"
     log_level: str = "INFO"
+    # Libraries (PTB, HTTP clients, SQLAlchemy, APScheduler) log at WARNING and above unless this
+    # asks for more; their DEBUG lines hold message text and chat ids.
+    library_log_level: str | None = None
     sandbox_port: int = Field(default=8081, ge=1, le=65535)
 
     @field_validator("telegram_bot_token")
@@ -71,6 +76,15 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
         return value
 
+    @field_validator("log_level", "library_log_level")
+    @classmethod
+    def _log_level(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -105,5 +119,10 @@ def load_settings(**overrides: object) -> Settings:
     if settings.database_url.startswith("sqlite"):
         path = settings.database_url.split(":///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(path).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                reason = error.strerror or type(error).__name__
+                raise SettingsError(f"DATABASE_URL: cannot create {folder}: {reason}") from None
     return settings

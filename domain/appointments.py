@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from locales.text_folding import ARABIC_DIGITS
 from resources.service import ServiceRules
 from store.models import Appointment, Delivery, DeliveryStatus, Family
 
@@ -17,7 +18,6 @@ SOON_BEFORE = timedelta(hours=2)
 LEAST_NOTICE = timedelta(minutes=30)
 MAX_WHAT = 100
 
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _TIME = re.compile(
     r"^\s*(?P<hour>\d{1,2})(?:\s*[:.h]\s*(?P<minute>\d{2}))?\s*(?P<half>am|pm|a\.m\.|p\.m\.)?\s*$"
 )
@@ -25,7 +25,7 @@ _TIME = re.compile(
 
 def parse_time(text: str) -> time | None:
     """'9:30', '09.30', '14h15', '2pm', '2:15 pm', Arabic digits; None if it is not a time."""
-    cleaned = text[:20].translate(_DIGITS).lower().replace("godz.", "").replace("às", "")
+    cleaned = text[:20].translate(ARABIC_DIGITS).lower().replace("godz.", "").replace("às", "")
     match = _TIME.match(cleaned)
     if not match:
         return None

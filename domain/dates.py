@@ -4,10 +4,11 @@ Numbers are read day first, as in the UK; month names are accepted in all four l
 """
 
 import re
-import unicodedata
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Literal
+
+from locales.text_folding import ARABIC_DIGITS, LETTER_VARIANTS, without_marks
 
 # The longest real answer ("3 de setembro de 2026", "٣ تشرين الثاني ٢٠٢٦ م") is well under this;
 # anything longer is not a date, and refusing it up front keeps the work bounded.
@@ -137,19 +138,13 @@ _FILLER_WORDS = frozenset(
 # Between the parts of a date: spaces and / . - , \ ' and their Arabic forms; trailing ! ? : ;
 _SEPARATORS = " /.,\\-–—'’،؛٫!?؟:;"
 
-_DIGITS = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")} | {
-    ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")
-}
-_LETTER_FOLDS = str.maketrans({"ł": "l", "ى": "ي", "ة": "ه", "ـ": None})
 _TOKEN = re.compile(r"\d+|[^\W\d_]+")
 _ALLOWED = re.compile(rf"[\w{re.escape(_SEPARATORS)}\s]*")
 
 
 def _fold(text: str) -> str:
     """Casefold and drop diacritics, tashkeel and hamza so spelling variants compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_DIGITS))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return bare.translate(_LETTER_FOLDS)
+    return without_marks(text.casefold().translate(ARABIC_DIGITS)).translate(LETTER_VARIANTS)
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -287,6 +282,11 @@ def check_birth_date(born: date, *, today: date) -> DateProblem | None:
     if fifth_birthday <= today:
         return DateProblem.OVER_FIVE
     return None
+
+
+def months_old(born: date, today: date) -> int:
+    """A child's age in whole months: a baby born on 20 May is 5 months old until 20 November."""
+    return (today.year - born.year) * 12 + today.month - born.month - (today.day < born.day)
 
 
 def check_due_date(due: date, *, today: date) -> DateProblem | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import (
@@ -53,10 +53,14 @@ def set_role(family: Family, role: Role) -> None:
     family.fathers_track = role in (Role.DAD, Role.PARTNER)
 
 
+def has_room_for_child(family: Family) -> bool:
+    return len(family.children) < MAX_CHILDREN
+
+
 def add_child(family: Family, *, due_date: date | None = None, born: date | None = None) -> Child:
     if (due_date is None) == (born is None):
         raise ValueError("a child has either a due date or a date of birth")
-    if len(family.children) >= MAX_CHILDREN:
+    if not has_room_for_child(family):
         raise ValueError("too many children")
     child = Child(due_date=due_date, birth_date=born, status=ChildStatus.ACTIVE)
     family.children.append(child)
@@ -117,6 +121,13 @@ def next_missing_answer(family: Family) -> str | None:
     if family.send_time is None:
         return "time"
     return None
+
+
+async def muted_topics(session: AsyncSession, family: Family) -> set[str]:
+    """The tip topics the family switched off."""
+    return set(
+        await session.scalars(select(MutedTopic.topic).where(MutedTopic.family_id == family.id))
+    )
 
 
 def _iso(value: date | datetime | None) -> str | None:
@@ -187,9 +198,25 @@ async def erase_family(session: AsyncSession, chat_id: int) -> bool:
     family = await find_family(session, chat_id)
     if family is not None:
         await session.delete(family)
-    await session.execute(delete(ConversationState).where(ConversationState.chat_id == chat_id))
+    # Drafts before states: the order the bot's persistence writes them, so the two never wait
+    # for each other (a deadlock on PostgreSQL).
     await session.execute(delete(ChatDraft).where(ChatDraft.chat_id == chat_id))
+    await session.execute(delete(ConversationState).where(ConversationState.chat_id == chat_id))
     return family is not None
+
+
+async def erase_unfinished_sign_ups(session: AsyncSession, *, quiet_since: datetime) -> int:
+    """Erase families that agreed to the privacy notice but never finished signing up, and have
+    not written since `quiet_since`; returns how many. We keep no details we do not use."""
+    last_word = func.coalesce(Family.last_seen_at, Family.consented_at)
+    chat_ids = list(
+        await session.scalars(
+            select(Family.chat_id).where(Family.registered_at.is_(None), last_word < quiet_since)
+        )
+    )
+    for chat_id in chat_ids:
+        await erase_family(session, chat_id)
+    return len(chat_ids)
 
 
 SEEN_RESOLUTION = timedelta(minutes=1)

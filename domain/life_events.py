@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import families
+from domain import families, outbox
+from domain.outbox import WHERE_YOU_ARE_NOW
+from domain.planning import plan_child, plan_family_questions, replan_child
 from resources.message_plan import MessagePlan, Priority, Topic, Track
-from scheduler.planner import cancel_pending, plan_child, replan_child
 from store.models import Child, Delivery, DeliveryStatus, Family, MutedTopic
-
-WHERE_YOU_ARE_NOW = "where_you_are_now"
 
 
 def _welcome_row(family: Family, child: Child, now: datetime, today: date) -> Delivery:
@@ -59,6 +58,7 @@ async def registration_completed(
 ) -> None:
     for child in families.active_children(family):
         await _start_child(session, plan, family, child, now, today)
+    await plan_family_questions(session, plan, family, today)
 
 
 def _has_twin_before(family: Family, child: Child) -> bool:
@@ -122,9 +122,10 @@ async def date_changed(
 async def loss_reported(
     session: AsyncSession, family: Family, child_id: int, now: datetime
 ) -> int:
-    """Stop everything about the child at once; returns how many messages were cancelled."""
+    """Stop everything about the child at once, a send under way included; returns how many
+    messages were cancelled."""
     child = families.report_loss(family, child_id, now)
-    return await cancel_pending(session, child.id, "loss")
+    return await outbox.cancel_about_child(session, child, "loss")
 
 
 async def set_fathers_track(
@@ -136,31 +137,14 @@ async def set_fathers_track(
             await plan_child(session, plan, family, child, today)
         return
     fathers_keys = [e.key for e in plan.entries if e.track is Track.FATHERS]
-    await session.execute(
-        update(Delivery)
-        .where(
-            Delivery.family_id == family.id,
-            Delivery.status == DeliveryStatus.PENDING,
-            Delivery.entry_key.in_(fathers_keys),
-        )
-        .values(status=DeliveryStatus.CANCELLED, last_error="fathers track off")
-    )
+    await outbox.cancel_entries(session, family, fathers_keys, "fathers track off")
 
 
 async def mute_topic(session: AsyncSession, family: Family, topic: Topic) -> None:
     """No more tips on this topic; reviews and immunisations are never muted."""
     if await session.get(MutedTopic, (family.id, topic.value)) is None:
         session.add(MutedTopic(family_id=family.id, topic=topic.value))
-    await session.execute(
-        update(Delivery)
-        .where(
-            Delivery.family_id == family.id,
-            Delivery.status == DeliveryStatus.PENDING,
-            Delivery.topic == topic.value,
-            Delivery.priority == 0,
-        )
-        .values(status=DeliveryStatus.SKIPPED, last_error="muted")
-    )
+    await outbox.skip_muted(session, family, topic.value)
 
 
 async def unmute_topic(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from resources.message_plan import MessagePlan, PlanEntry, Priority, Topic
+
+# How far ahead a yearly entry's seasons are looked for (the next autumn's flu vaccine).
+SEASONS_AHEAD = timedelta(days=2 * 366)
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,8 @@ def upcoming_for_child(
     if anchor is None:
         return []
     found = []
-    for entry in plan.entries_for(born_on=born, fathers=fathers):
+    seasons = (today, today + SEASONS_AHEAD)
+    for entry in plan.entries_for(born_on=born, fathers=fathers, seasons=seasons):
         if topics is not None and entry.topic not in topics:
             continue
         if priority is not None and entry.priority is not priority:

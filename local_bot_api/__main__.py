@@ -7,9 +7,10 @@ import contextlib
 from local_bot_api.server import BotApiServer
 
 
-async def serve(port: int, host: str, bot_username: str) -> None:
+async def serve(port: int, host: str, bot_username: str, latency: float = 0.0) -> None:
     """Start the server, say where it is, and keep it up until cancelled."""
     server = BotApiServer(port=port, host=host, bot_username=bot_username)
+    server.add_latency(latency)
     await server.start()
     print(f"Bot API at {server.base_url}<TOKEN>/<method>, control at {server.url}/control/")
     try:
@@ -23,9 +24,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--bot-username", default="growwell_test_bot")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds to hold each bot call")
     arguments = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(arguments.port, arguments.host, arguments.bot_username))
+        asyncio.run(
+            serve(arguments.port, arguments.host, arguments.bot_username, arguments.latency)
+        )
 
 
 if __name__ == "__main__":

@@ -64,6 +64,8 @@ class BotApi:
         self.open_callback_queries: dict[str, int] = {}
         self.sent_messages_count = 0
         self._bots_by_token: dict[str, dict[str, Any]] = {}
+        # Tokens answered as Telegram answers a revoked or mistyped one: 401 on every method.
+        self.refused_tokens: set[str] = set()
         self._last_file_number = 0
         self._last_callback_query_number = 0
         self._methods: dict[str, MethodHandler] = {
@@ -92,6 +94,8 @@ class BotApi:
 
     async def call(self, method: str, token: str, params: RequestParams) -> Any:
         """Run ``method`` as the bot owning ``token``; a BotApiError is Telegram's refusal."""
+        if token in self.refused_tokens:
+            raise BotApiError(401, "Unauthorized")
         handler = self._methods.get(method.lower())
         if handler is None:
             raise BotApiError(404, "Not Found")

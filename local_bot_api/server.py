@@ -138,6 +138,11 @@ class BotApiServer:
             Fault(method, status, retry_after, times, chat_id, description, after_effect)
         )
 
+    def refuse_token(self, token: str) -> None:
+        """Answer every call with this token 401 Unauthorized, as Telegram does once a token is
+        revoked in @BotFather."""
+        self.api.refused_tokens.add(token)
+
     def clear_faults(self) -> None:
         self._faults.clear()
 

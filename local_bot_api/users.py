@@ -89,6 +89,18 @@ class TelegramUser:
             self._chat.reply_keyboard_one_time = False
         return await self._send(content)
 
+    async def edit(self, message_id: int, text: str) -> dict[str, Any]:
+        """Edit a text message this user sent earlier; the bot hears an edited_message."""
+        original = self._chat.messages.get(message_id)
+        if original is None or original.get("from") != self._chat.user:
+            raise AssertionError(f"{self.first_name} sent no message {message_id} to edit")
+        edited = {**original, "text": text, "edit_date": int(time.time())}
+        edited.pop("entities", None)
+        self._chat.messages[message_id] = edited
+        self._api.updates.push("edited_message", edited)
+        await asyncio.sleep(0)
+        return edited
+
     async def send_sticker(self, emoji: str = "👍") -> dict[str, Any]:
         file_id, unique_id = self._api.new_file_id("CAAC")
         sticker = {

@@ -17,6 +17,8 @@ from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from locales.bidi_numbers import isolate_number_groups
+
 CATALOG_DIR = Path(__file__).parent
 DOMAIN = "messages"
 SUPPORTED_LOCALES = ("en", "pl", "pt", "ar")
@@ -25,6 +27,12 @@ LANGUAGE_NAMES = {"en": "English", "pl": "Polski", "pt": "Português", "ar": "ا
 # The Babel locale used for dates: British English reads day-first.
 BABEL_LOCALES = {"en": "en_GB", "pl": "pl_PL", "pt": "pt_PT", "ar": "ar"}
 RIGHT_TO_LEFT = frozenset({"ar"})
+
+
+def in_reading_order(text: str, locale: str) -> str:
+    """``text`` as it is sent in ``locale``: in a right-to-left language, phone numbers and
+    other number groups are isolated so they show in their true order (see bidi_numbers)."""
+    return isolate_number_groups(text) if locale in RIGHT_TO_LEFT else text
 
 
 def catalog_path(locale: str) -> Path:
@@ -41,6 +49,13 @@ def translations(locale: str) -> gettext.NullTranslations:
         return gettext.NullTranslations()
     with path.open("rb") as po_file:
         catalog = read_po(po_file, locale=locale)
+    for message in catalog:
+        if not message.id or not message.string:
+            continue  # the header, or an untranslated string
+        if isinstance(message.string, str):
+            message.string = in_reading_order(message.string, locale)
+        else:
+            message.string = tuple(in_reading_order(text, locale) for text in message.string)
     buffer = BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from resources.areas import AreaFileError, Areas, load_areas
 from resources.library import Library, LibraryError, load_library
 from resources.message_plan import MessagePlan, PlanError, load_plan
+from resources.safety_rules import SafetyRuleError, SafetyRules, load_safety_rules
 from resources.service import ServiceFileError, ServiceRules, load_service_rules
 
-RESOURCE_ERRORS = (AreaFileError, LibraryError, PlanError, ServiceFileError)
+RESOURCE_ERRORS = (AreaFileError, LibraryError, PlanError, SafetyRuleError, ServiceFileError)
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Resources:
     rules: ServiceRules
     library: Library
     plan: MessagePlan
+    safety: SafetyRules
 
 
 def load_resources() -> Resources:
@@ -31,4 +33,5 @@ def load_resources() -> Resources:
         rules=load_service_rules(),
         library=library,
         plan=load_plan(article_ids=library.ids),
+        safety=load_safety_rules(),
     )

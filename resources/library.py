@@ -20,11 +20,11 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from locales import SUPPORTED_LOCALES, in_reading_order
 from resources.validation_errors import describe
 
 __all__ = [
     "DEFAULT_FOLDER",
-    "DEFAULT_LOCALES",
     "MAX_HTML_CHARS",
     "MAX_MESSAGE_CHARS",
     "SUMMARY_MAX_CHARS",
@@ -35,6 +35,7 @@ __all__ = [
     "LibraryError",
     "ReadingOrder",
     "Topic",
+    "family_audiences",
     "internal_links",
     "load_library",
     "plain_text",
@@ -45,7 +46,6 @@ __all__ = [
 ]
 
 DEFAULT_FOLDER = Path(__file__).parent / "library" / "articles"
-DEFAULT_LOCALES: tuple[str, ...] = ("en", "pl", "pt", "ar")
 SOURCE_LOCALE = "en"
 # Telegram's limit for one message, counted on the text left after parsing the HTML.
 MAX_MESSAGE_CHARS = 4096
@@ -236,13 +236,12 @@ class Library:
         if expecting:
             ages.append(_PREGNANCY_MONTH)
         fathers_first = role in _ROLES_WITH_FATHERS_FIRST
+        audiences = family_audiences(role, expecting=expecting)
 
         def article_key(article: Article) -> tuple[bool, bool, float, tuple[int, int, str]]:
             fitting = [age for age in ages if _fits_stage(article, age)]
             distance = min((_distance(article, age) for age in fitting), default=0.0)
-            for_them = (article.audience is Audience.FATHERS and fathers_first) or (
-                article.audience is Audience.EXPECTING and expecting
-            )
+            for_them = article.audience is not Audience.EVERYONE and article.audience in audiences
             return (not fitting, not for_them, distance, _shelf_key(article))
 
         ordered: dict[str, tuple[Article, ...]] = {}
@@ -264,6 +263,17 @@ class Library:
 
     def __repr__(self) -> str:
         return f"Library({len(self._ids)} articles, locales={self.locales})"
+
+
+def family_audiences(role: str, *, expecting: bool) -> frozenset[Audience]:
+    """The audiences whose articles speak to this family: everyone's, the fathers' for a dad
+    or partner, and the pregnancy ones while a baby is on the way."""
+    audiences = {Audience.EVERYONE}
+    if role in _ROLES_WITH_FATHERS_FIRST:
+        audiences.add(Audience.FATHERS)
+    if expecting:
+        audiences.add(Audience.EXPECTING)
+    return frozenset(audiences)
 
 
 def _shelf_key(article: Article) -> tuple[int, int, str]:
@@ -297,7 +307,7 @@ def _fits_stage(article: Article, age: int) -> bool:
 
 def load_library(
     folder: Path = DEFAULT_FOLDER,
-    locales: Sequence[str] = DEFAULT_LOCALES,
+    locales: Sequence[str] = SUPPORTED_LOCALES,
     today: date | None = None,
 ) -> Library:
     """Load and check every article in ``folder``; raise LibraryError on the first problem.
@@ -373,7 +383,7 @@ def _split_name(path: Path, locales: Sequence[str]) -> tuple[str, str]:
 
 
 def read_article(
-    path: Path, locales: Sequence[str] = DEFAULT_LOCALES, today: date | None = None
+    path: Path, locales: Sequence[str] = SUPPORTED_LOCALES, today: date | None = None
 ) -> Article:
     """Read and check one article file on its own (``load_library`` checks them together).
 
@@ -414,7 +424,11 @@ def read_article(
     except _MarkupError as exc:
         # Report the line in the file, not in the body, so an editor can jump to it.
         raise LibraryError(f"{path}: line {end + 1 + leading + exc.line}: {exc.problem}") from None
-    return Article(**front.model_dump(), locale=locale, body=body)
+    # Right-to-left text gets its number groups isolated here, so authors type none.
+    shown = {name: in_reading_order(getattr(front, name), locale) for name in ("title", "summary")}
+    return Article(
+        **(front.model_dump() | shown), locale=locale, body=in_reading_order(body, locale)
+    )
 
 
 class _FrontMatterLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  # type: ignore[misc]

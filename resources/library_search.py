@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from resources.library import Article, Library, plain_text
+from locales.text_folding import ARABIC_DIGITS, LETTER_VARIANTS, without_marks
+from resources.library import Article, Audience, Library, plain_text
 
 __all__ = ["MIN_SCORE", "LibrarySearch", "SearchHit", "fold", "terms", "words"]
 
@@ -20,6 +21,9 @@ __all__ = ["MIN_SCORE", "LibrarySearch", "SearchHit", "fold", "terms", "words"]
 MIN_SCORE = 1.5
 # Hits scoring under this share of the best one are not worth a parent's time.
 RELATIVE_CUTOFF = 0.25
+# An article written for another audience (a dads' article for a mum) counts this share of its
+# score when ranking: it needs to be well over twice as relevant to come first.
+OTHER_AUDIENCE_FACTOR = 0.4
 FALLBACK_LOCALE = "en"
 
 # How much a term counts where it appears: title and keywords are what the article is about.
@@ -56,21 +60,11 @@ class SearchHit:
 
 # --- turning text into terms -----------------------------------------------------------------
 
-_FOLD_TABLE = str.maketrans(
-    {
-        "ł": "l",
-        "ø": "o",
-        "æ": "ae",
-        "œ": "oe",
-        "ß": "ss",
-        # Arabic: alef wasla, alef maksura and ta marbuta written the way people type them.
-        "ٱ": "ا",
-        "ى": "ي",
-        "ة": "ه",
-        "ـ": None,  # tatweel, a stretching stroke
-        **{chr(0x0660 + d): str(d) for d in range(10)},
-        **{chr(0x06F0 + d): str(d) for d in range(10)},
-    }
+# Besides the shared folds: letters no decomposition takes apart, and Arabic alef wasla.
+_FOLD_TABLE = (
+    ARABIC_DIGITS
+    | LETTER_VARIANTS
+    | str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ٱ": "ا"})
 )
 _WORD = re.compile(r"\w+")
 
@@ -81,9 +75,7 @@ def fold(text: str) -> str:
     Decomposing also strips Arabic tashkeel and the hamza from أ إ آ ؤ ئ, which unifies the
     alef forms the way most people type Arabic on a phone.
     """
-    text = text.casefold().translate(_FOLD_TABLE)
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return without_marks(text.casefold().translate(_FOLD_TABLE))
 
 
 def _fold_all(words: str) -> frozenset[str]:
@@ -202,14 +194,22 @@ def _trigrams(term: str) -> set[str]:
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
-def _similarity(query: str, term: str, query_grams: set[str], shared: int) -> float:
+def _similarity(
+    query: str, term: str, query_grams: set[str], shared: int, *, known: bool = False
+) -> float:
     """How alike two terms are: the best of trigram overlap (Dice), edit distance (for a
-    swapped or dropped letter in a short word) and prefix (for a word cut short)."""
+    swapped or dropped letter in a short word) and prefix (for a word cut short).
+
+    With ``known`` set the query is a word the articles use, so a changed first letter makes
+    another word ("mental" is not "dental"), not a slip ("ween" is still "wean").
+    """
     dice = 2 * shared / (len(query_grams) + len(term) + 1)
     shorter, longer = sorted((query, term), key=len)
     if len(shorter) >= 4 and longer.startswith(shorter):
         return max(dice, len(shorter) / len(longer))
     if dice >= MIN_SIMILARITY or shared < 2 or len(longer) - len(shorter) > 2:
+        return dice
+    if known and query[0] != term[0]:
         return dice
     # One slip in any word; two only in a long one ("colick" is not "folic").
     distance = _edit_distance(query, term)
@@ -241,6 +241,7 @@ class _LocaleIndex:
 
     __slots__ = (
         "article_ids",
+        "audiences",
         "exact_keywords",
         "grams",
         "literal_keywords",
@@ -252,6 +253,7 @@ class _LocaleIndex:
     def __init__(self, articles: list[Article], locale: str) -> None:
         self.locale = locale
         self.article_ids = [a.id for a in articles]
+        self.audiences = [a.audience for a in articles]
         fields: list[dict[str, Counter[str]]] = []
         self.exact_keywords: dict[tuple[str, ...], set[int]] = defaultdict(set)
         self.literal_keywords: dict[tuple[str, ...], set[int]] = defaultdict(set)
@@ -323,10 +325,17 @@ class _LocaleIndex:
         for term, overlap in shared.items():
             if term == query:
                 continue
-            similarity = _similarity(query, term, query_grams, overlap)
+            similarity = _similarity(query, term, query_grams, overlap, known=bool(found))
             if similarity >= threshold:
                 found[term] = similarity
         return found
+
+    def audience_weight(self, doc: int, audiences: Collection[Audience] | None) -> float:
+        """1 for an article written for one of ``audiences`` (or for anyone, if None), and
+        OTHER_AUDIENCE_FACTOR for one written for someone else."""
+        if audiences is None or self.audiences[doc] in audiences:
+            return 1.0
+        return OTHER_AUDIENCE_FACTOR
 
     def score(self, query: str) -> dict[int, float]:
         """Articles matching ``query``, with scores; empty if nothing matches at all."""
@@ -377,27 +386,45 @@ class LibrarySearch:
             locale: _LocaleIndex(library.articles(locale), locale) for locale in library.locales
         }
 
-    def search(self, query: str, locale: str, limit: int = 5) -> list[SearchHit]:
-        """The best matches for ``query`` in ``locale``, best first; [] if nothing fits well."""
+    def search(
+        self,
+        query: str,
+        locale: str,
+        limit: int = 5,
+        *,
+        audiences: Collection[Audience] | None = None,
+    ) -> list[SearchHit]:
+        """The best matches for ``query`` in ``locale``, best first; [] if nothing fits well.
+
+        ``audiences`` are those whose articles speak to the family (see
+        ``family_audiences``): an article for another audience ranks lower, but is still found
+        when it is the only good match. None ranks on relevance alone.
+        """
         locale = self._library.locale_for(locale)
-        hits = self._ranked(self._indexes[locale], query)
+        hits = self._ranked(self._indexes[locale], query, audiences)
         if not hits and locale != FALLBACK_LOCALE and FALLBACK_LOCALE in self._indexes:
-            hits = self._ranked(self._indexes[FALLBACK_LOCALE], query)
+            hits = self._ranked(self._indexes[FALLBACK_LOCALE], query, audiences)
         return hits[:limit]
 
     @staticmethod
-    def _ranked(index: _LocaleIndex, query: str) -> list[SearchHit]:
+    def _ranked(
+        index: _LocaleIndex, query: str, audiences: Collection[Audience] | None
+    ) -> list[SearchHit]:
         scores = index.score(query)
         if not scores:
             return []
         top = max(scores.values())
         floor = max(MIN_SCORE, top * RELATIVE_CUTOFF)
-        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-        return [
-            SearchHit(index.article_ids[doc], round(score, 3))
-            for doc, score in ranked
-            if score >= floor
-        ]
+        # Relevance alone decides what is found; the audience then decides the order.
+        ranked = sorted(
+            (
+                (doc, score * index.audience_weight(doc, audiences))
+                for doc, score in scores.items()
+                if score >= floor
+            ),
+            key=lambda item: (-item[1], item[0]),
+        )
+        return [SearchHit(index.article_ids[doc], round(score, 3)) for doc, score in ranked]
 
     def __repr__(self) -> str:
         return f"LibrarySearch({len(self._library)} articles, locales={self._library.locales})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+from calendar import monthrange
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, timedelta
 from enum import StrEnum
@@ -19,10 +20,10 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from locales import SUPPORTED_LOCALES, in_reading_order
 from resources.validation_errors import describe
 
 __all__ = [
-    "DEFAULT_LOCALES",
     "DEFAULT_PLAN_PATH",
     "MAX_MESSAGE_CHARS",
     "Anchor",
@@ -36,7 +37,6 @@ __all__ = [
 ]
 
 DEFAULT_PLAN_PATH = Path(__file__).parent / "plan" / "plan.yaml"
-DEFAULT_LOCALES: tuple[str, ...] = ("en", "pl", "pt", "ar")
 SOURCE_LOCALE = "en"
 MAX_MESSAGE_CHARS = 1000
 # Keys travel in Telegram callback data (64 bytes in all), so leave room for a prefix.
@@ -44,6 +44,10 @@ MAX_KEY_CHARS = 48
 ALLOWED_HTML_TAGS = frozenset({"b", "i"})
 
 _KEY_PATTERN = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
+# Outbox keys made from a plan key carry a character no plan key has, so they never clash:
+# a yearly entry's season is "key:2026", a campaign's question to families is "key:ask".
+SEASON_MARK = ":"
+QUESTION_MARK = ":ask"
 _ARTICLE_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)>")
 _ENTITY = re.compile(r"&(lt|gt|amp|quot|#[0-9]+|#x[0-9A-Fa-f]+);")
@@ -89,6 +93,7 @@ class Priority(StrEnum):
 
 
 Month = Annotated[int, Field(ge=1, le=12, strict=True)]
+Age = Annotated[int, Field(ge=0, le=18, strict=True)]
 
 
 class PlanEntry(BaseModel):
@@ -108,6 +113,9 @@ class PlanEntry(BaseModel):
     born_from: date | None = None
     born_until: date | None = None
     months: tuple[Month, ...] | None = Field(default=None, min_length=1)
+    ages: tuple[Age, ...] | None = Field(default=None, min_length=1)
+    time_critical: bool = Field(default=False, strict=True)
+    ask_families: bool = Field(default=False, strict=True)
     article: str | None = Field(default=None, pattern=_ARTICLE_PATTERN)
 
     @model_validator(mode="after")
@@ -120,14 +128,23 @@ class PlanEntry(BaseModel):
             raise ValueError(f"born_from {self.born_from} is after born_until {self.born_until}")
         if self.months is not None and len(set(self.months)) != len(self.months):
             raise ValueError("months lists a month twice")
-        if self.runs_from is None and self.runs_until is None:
+        if self.ages is not None:
+            self._check_yearly()
+        elif self.runs_from is None and self.runs_until is None:
             if self.offset_days is None or self.stale_after_days is None:
                 raise ValueError(
                     "give offset_days and stale_after_days (a timed entry), "
-                    "or runs_from and runs_until (a campaign)"
+                    "or runs_from and runs_until (a campaign), or ages and months (every year)"
                 )
         else:
             self._check_campaign()
+        if self.time_critical and self.offset_days is None:
+            raise ValueError(
+                "time_critical is only for a timed entry (offset_days): campaigns and yearly "
+                "entries reach families who join late anyway"
+            )
+        if self.ask_families and self.runs_from is None:
+            raise ValueError("ask_families is only for a campaign (runs_from/runs_until)")
         return self
 
     def _check_campaign(self) -> None:
@@ -148,10 +165,74 @@ class PlanEntry(BaseModel):
         if self.born_from is None and self.born_until is None:
             raise ValueError("a campaign needs born_from or born_until (who it is for)")
 
+    def _check_yearly(self) -> None:
+        """A yearly entry (such as the children's flu vaccine) comes every season, in its
+        months, to each child whose age on the season's first day is one of its ages."""
+        assert self.ages is not None
+        if self.months is None:
+            raise ValueError("a yearly entry (ages) needs months: the season it comes in")
+        timing = ("offset_days", "stale_after_days", "runs_from", "runs_until")
+        cohort = ("born_from", "born_until")
+        given = [name for name in (*timing, *cohort) if getattr(self, name) is not None]
+        if given:
+            raise ValueError(f"a yearly entry (ages) has no {given[0]}: its ages decide who")
+        if self.anchor is not Anchor.BIRTH_DATE:
+            raise ValueError("a yearly entry (ages) needs anchor 'birth_date'")
+        if list(self.ages) != list(range(self.ages[0], self.ages[0] + len(self.ages))):
+            raise ValueError("ages must be years in a row, youngest first, e.g. [2, 3, 4]")
+        pairs = zip(self.months, self.months[1:], strict=False)
+        if any(after != before % 12 + 1 for before, after in pairs):
+            raise ValueError(
+                "the months of a yearly entry must follow on from its first month, "
+                "e.g. [9, 10, 11, 12] or [11, 12, 1]"
+            )
+
     @property
     def is_campaign(self) -> bool:
         """Sent once, on the campaign's first day (or on joining, while it runs)."""
         return self.runs_from is not None
+
+    @property
+    def is_yearly(self) -> bool:
+        """Sent every season to the children of its ages; each season is a campaign."""
+        return self.ages is not None
+
+    @property
+    def question_key(self) -> str:
+        """The outbox key of a campaign's question to families (see ``ask_families``)."""
+        return self.key + QUESTION_MARK
+
+    def season(self, year: int) -> PlanEntry:
+        """A yearly entry's season starting in ``year``, as a campaign for the children whose
+        age on its first day is one of the entry's ages. Its key names the year: 'key:2026'."""
+        assert self.ages is not None and self.months is not None
+        first, last = self.months[0], self.months[-1]
+        start = date(year, first, 1)
+        end_year = year + 1 if last < first else year
+        end = date(end_year, last, monthrange(end_year, last)[1])
+        return self.model_copy(
+            update={
+                "key": f"{self.key}{SEASON_MARK}{year}",
+                "runs_from": start,
+                "runs_until": end,
+                # Aged a on the first day: born on or before that day a years earlier.
+                "born_from": date(year - self.ages[-1] - 1, first, 1) + timedelta(days=1),
+                "born_until": date(year - self.ages[0], first, 1),
+                "months": None,
+                "ages": None,
+            }
+        )
+
+    def seasons(self, first: date, last: date) -> list[PlanEntry]:
+        """The seasons of a yearly entry that run on any day from ``first`` to ``last``."""
+        found = (self.season(year) for year in range(first.year - 1, last.year + 1))
+        return [season for season in found if season.runs_between(first, last)]
+
+    def runs_between(self, first: date, last: date) -> bool:
+        """Whether a campaign runs on any day from ``first`` to ``last``."""
+        if self.runs_from is None or self.runs_until is None:
+            return False
+        return self.runs_from <= last and self.runs_until >= first
 
     def due_day(self, anchor_day: date) -> date:
         """The nominal day of this entry for a child with this due date or date of birth."""
@@ -205,32 +286,73 @@ class MessagePlan:
         self._messages = {loc: dict(texts) for loc, texts in messages.items()}
 
     def text(self, key: str, locale: str) -> str:
-        """The message for ``key`` in ``locale`` (Telegram HTML).
+        """The message for ``key`` (a plan key or a season's key) in ``locale`` (Telegram HTML).
 
         ``pt-PT`` or ``pl_PL`` fall back to ``pt`` or ``pl``; a locale that is not loaded
         falls back to English. An unknown key raises KeyError.
         """
-        if key not in self.by_key:
-            raise KeyError(f"no plan entry {key!r}")
+        self.entry(key)  # raises KeyError for a key the plan does not have
+        plan_key = key.partition(SEASON_MARK)[0]
         for candidate in (locale, re.split(r"[-_]", locale, maxsplit=1)[0], SOURCE_LOCALE):
             if candidate in self._messages:
-                return self._messages[candidate][key]
+                return self._messages[candidate][plan_key]
         raise KeyError(f"no messages loaded for locale {locale!r}")
 
-    def entries_for(self, *, born_on: date | None, fathers: bool = False) -> tuple[PlanEntry, ...]:
+    def entry(self, key: str) -> PlanEntry:
+        """The entry an outbox row or campaign marker names: a plan key, or a yearly entry's
+        season ('key:2026'). Anything else raises KeyError."""
+        plan_key, mark, year = key.partition(SEASON_MARK)
+        if plan_key not in self.by_key:
+            raise KeyError(f"no plan entry {key!r}")
+        entry = self.by_key[plan_key]
+        if not mark:
+            return entry
+        if not (entry.is_yearly and year.isdigit() and len(year) == 4):
+            raise KeyError(f"no plan entry {key!r}")
+        return entry.season(int(year))
+
+    def asking(self, key: str) -> PlanEntry | None:
+        """The campaign whose question to families has this outbox key, if it is one."""
+        entry = self.by_key.get(key.removesuffix(QUESTION_MARK))
+        if entry is None or not entry.ask_families or key != entry.question_key:
+            return None
+        return entry
+
+    def campaigns(self, first: date, last: date) -> list[PlanEntry]:
+        """Every campaign running on any day from ``first`` to ``last``, the seasons of yearly
+        entries included, in plan order."""
+        found: list[PlanEntry] = []
+        for entry in self.entries:
+            if entry.is_yearly:
+                found += entry.seasons(first, last)
+            elif entry.runs_between(first, last):
+                found.append(entry)
+        return found
+
+    def entries_for(
+        self,
+        *,
+        born_on: date | None,
+        fathers: bool = False,
+        seasons: tuple[date, date] | None = None,
+    ) -> tuple[PlanEntry, ...]:
         """The entries that apply to one child: expected (``born_on`` None) or born on that day.
 
         Expected babies get the due-date entries; born babies get the birth-date entries of
         their birth cohort. Fathers' track entries are included only if ``fathers`` is set.
+        With ``seasons`` (a first and last day), a yearly entry comes as its seasons running
+        then that take this child, instead of as itself.
         """
         wanted = Anchor.DUE_DATE if born_on is None else Anchor.BIRTH_DATE
-        return tuple(
-            e
-            for e in self.entries
-            if e.anchor is wanted
-            and (fathers or e.track is not Track.FATHERS)
-            and (born_on is None or e.covers_birth(born_on))
-        )
+        found: list[PlanEntry] = []
+        for entry in self.entries:
+            if entry.anchor is not wanted or (entry.track is Track.FATHERS and not fathers):
+                continue
+            candidates = [entry]
+            if seasons is not None and entry.is_yearly:
+                candidates = entry.seasons(*seasons)
+            found += [e for e in candidates if born_on is None or e.covers_birth(born_on)]
+        return tuple(found)
 
     def __repr__(self) -> str:
         return f"MessagePlan({len(self.entries)} entries, locales={self.locales})"
@@ -238,7 +360,7 @@ class MessagePlan:
 
 def load_plan(
     path: Path | None = None,
-    locales: Sequence[str] = DEFAULT_LOCALES,
+    locales: Sequence[str] = SUPPORTED_LOCALES,
     article_ids: Collection[str] | None = None,
 ) -> MessagePlan:
     """Load and validate the plan at ``path`` and ``<its folder>/messages/<locale>.yaml``.
@@ -259,7 +381,11 @@ def load_plan(
         messages[locale] = _load_messages(
             folder / f"{locale}.yaml", keys, messages.get(SOURCE_LOCALE)
         )
-    return MessagePlan(entries, {loc: messages[loc] for loc in locales})
+    # Right-to-left text gets its number groups isolated here, so authors type none.
+    return MessagePlan(
+        entries,
+        {loc: {k: in_reading_order(t, loc) for k, t in messages[loc].items()} for loc in locales},
+    )
 
 
 # --- plan file -------------------------------------------------------------------------------

@@ -1,13 +1,14 @@
-"""Service-wide sending rules (send times, quiet hours), loaded from `service.yaml`."""
+"""Service-wide rules (send times, quiet hours, how long a conversation waits), loaded from
+`service.yaml`."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from functools import cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 SERVICE_FILE = Path(__file__).with_name("service.yaml")
 
@@ -35,10 +36,27 @@ class QuietHours(BaseModel):
         return self.start <= moment < self.end
 
 
+class ConversationRules(BaseModel):
+    """How long a question waits for its answer, and an unfinished sign-up for its family."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    timeout_minutes: float = Field(gt=0, le=24 * 60)
+    unfinished_sign_up_days: int = Field(gt=0, le=366)
+
+    @property
+    def timeout(self) -> timedelta:
+        return timedelta(minutes=self.timeout_minutes)
+
+    @property
+    def unfinished_sign_up_kept(self) -> timedelta:
+        return timedelta(days=self.unfinished_sign_up_days)
+
+
 class ServiceRules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     send_times: SendTimes
     quiet_hours: QuietHours
+    conversations: ConversationRules
 
     @model_validator(mode="after")
     def _send_times_outside_quiet_hours(self) -> ServiceRules:

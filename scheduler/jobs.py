@@ -1,4 +1,5 @@
-"""The two periodic jobs, run by PTB's JobQueue (APScheduler): the planner and the dispatcher.
+"""The periodic jobs, run by PTB's JobQueue (APScheduler): the planner, the dispatcher, and
+forgetting sign-ups never finished.
 
 No job is ever created per family or per reminder, so memory stays flat as families grow.
 """
@@ -10,6 +11,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext
 
+from domain.families import erase_unfinished_sign_ups
 from scheduler.dispatcher import Dispatcher, batch_size_for
 from scheduler.planner import run_planner
 
@@ -17,6 +19,7 @@ log = logging.getLogger(__name__)
 
 PLANNER_EVERY = 300.0  # seconds
 DISPATCHER_EVERY = 5.0
+FORGET_EVERY = 3600.0
 DISPATCHER_KEY = "dispatcher"
 _ONE_AT_A_TIME = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
 
@@ -27,7 +30,7 @@ async def plan_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
     today = services.clock().astimezone(services.zone).date()
     report = await run_planner(services.sessions, services.plan, today)
     if report.inserted or report.skipped_stale:
-        log.info("planner: %d new, %d stale skipped", report.inserted, report.skipped_stale)
+        log.debug("planner: %d new, %d stale skipped", report.inserted, report.skipped_stale)
 
 
 async def dispatch_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
@@ -35,13 +38,24 @@ async def dispatch_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
     dispatcher: Dispatcher = context.application.bot_data[DISPATCHER_KEY]
     report = await dispatcher.run_once()
     if report.outcomes or report.recovered:
-        log.info("dispatcher: %s, %d recovered", dict(report.outcomes), report.recovered)
+        log.debug("dispatcher: %s, %d recovered", dict(report.outcomes), report.recovered)
+
+
+async def forget_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """Erase families that agreed to the privacy notice, never finished signing up and have
+    been quiet for as long as resources/service.yaml says: we keep no details we do not use."""
+    services = context.application.bot_data["services"]
+    quiet_since = services.clock() - services.rules.conversations.unfinished_sign_up_kept
+    async with services.sessions.begin() as session:
+        erased = await erase_unfinished_sign_ups(session, quiet_since=quiet_since)
+    if erased:
+        log.info("erased %d unfinished sign-ups", erased)
 
 
 def schedule_jobs(
     application: Application[Any, Any, Any, Any, Any, Any], *, run: bool = True
 ) -> None:
-    """Create the dispatcher; with `run`, also start the two periodic jobs (tests drive them)."""
+    """Create the dispatcher; with `run`, also start the periodic jobs (tests drive them)."""
     services = application.bot_data["services"]
     application.bot_data[DISPATCHER_KEY] = Dispatcher(
         sessions=services.sessions,
@@ -62,4 +76,7 @@ def schedule_jobs(
     )
     queue.run_repeating(
         dispatch_job, DISPATCHER_EVERY, first=3.0, name="dispatcher", job_kwargs=_ONE_AT_A_TIME
+    )
+    queue.run_repeating(
+        forget_job, FORGET_EVERY, first=60.0, name="forget", job_kwargs=_ONE_AT_A_TIME
     )

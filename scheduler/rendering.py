@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from html import escape
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
 
 from domain.appointments import EVENING_BEFORE
-from domain.life_events import WHERE_YOU_ARE_NOW
+from domain.dates import months_old
+from domain.outbox import WHERE_YOU_ARE_NOW, Claimed
 from domain.schedule import upcoming_for_child
 from locales import BABEL_LOCALES, N_, format_day, gettext_for
-from resources.message_plan import MessagePlan, Priority, Topic
-from scheduler.outbox import Claimed
+from resources.message_plan import MessagePlan, PlanEntry, Priority, Topic
 
 TOPIC_NAMES = {
     Topic.REVIEW: N_("health visitor reviews"),
@@ -25,6 +26,9 @@ TOPIC_NAMES = {
     Topic.WELLBEING: N_("your wellbeing"),
     Topic.DADS: N_("dads and partners"),
 }
+# Answers to a campaign's question: "ask:yes:<plan key>" or "ask:no:<plan key>".
+QUESTION_ANSWER = "ask"
+QUESTION_ANSWER_PATTERN = r"^ask:(yes|no):[a-z][a-z0-9_]{0,47}$"
 UPCOMING_LABELS = {
     Topic.REVIEW: N_("Health visitor review"),
     Topic.IMMUNISATION: N_("Immunisations"),
@@ -48,7 +52,7 @@ def _safety_basics(row: Claimed, today: date, locale: str) -> str:
             "Get a safe sleep space ready: a cot, crib or Moses basket with a firm, flat, "
             "waterproof mattress, and nothing else in it."
         )
-    months = (today.year - row.birth_date.year) * 12 + today.month - row.birth_date.month
+    months = months_old(row.birth_date, today)
     if months < 6:
         return _(
             "For every sleep, day and night: on their back, in a clear, flat cot in your room. "
@@ -100,7 +104,7 @@ def _appointment(row: Claimed, zone: ZoneInfo) -> Rendered:
     _ = gettext_for(locale)
     local = row.appointment_at.astimezone(zone)
     at = format_time(local.time(), "short", locale=BABEL_LOCALES[locale])
-    what = row.appointment_what or ""
+    what = escape(row.appointment_what or "", quote=False)  # the family's own words
     if row.entry_key == EVENING_BEFORE:
         text = _("⏰ Reminder: {what} is tomorrow, {date}, at {time}.").format(
             what=what, date=format_day(local.date(), locale), time=at
@@ -118,11 +122,47 @@ def render(
         return _where_you_are_now(row, plan, today)
     if row.appointment_at is not None:
         return _appointment(row, zone)
-    entry = plan.by_key[row.entry_key]
-    _ = gettext_for(row.locale)
+    asking = plan.asking(row.entry_key)
+    if asking is not None:
+        return _question(asking, row.locale)
+    return plan_message(plan, plan.entry(row.entry_key), row.locale, article_ids)
+
+
+def plan_message(
+    plan: MessagePlan, entry: PlanEntry, locale: str, article_ids: frozenset[str]
+) -> Rendered:
+    """A plan entry's message, with 'Read more' if its article exists and 'No more tips like
+    this' under a tip."""
+    _ = gettext_for(locale)
     buttons = []
     if entry.article and entry.article in article_ids:
         buttons.append((_("📖 Read more"), f"lib:a:{entry.article}"))
     if entry.priority is Priority.TIP:
         buttons.append((_("🔕 No more tips like this"), f"mute:{entry.topic.value}"))
-    return Rendered(plan.text(entry.key, row.locale), buttons)
+    return Rendered(plan.text(entry.key, locale), buttons)
+
+
+def question_answer(answer: str, key: str) -> str:
+    """The callback data of an answer to a campaign's question: 'ask:yes:<plan key>'."""
+    return f"{QUESTION_ANSWER}:{answer}:{key}"
+
+
+def _question(entry: PlanEntry, locale: str) -> Rendered:
+    """A campaign's question to a family that may have a child of its cohort too old to add."""
+    assert entry.born_from is not None and entry.born_until is not None
+    _ = gettext_for(locale)
+    text = _(
+        "<b>A quick question</b>\n"
+        "Do you have a child born between {first} and {last}? "
+        "I have some health information for children born then."
+    ).format(
+        first=format_day(entry.born_from, locale, weekday=False),
+        last=format_day(entry.born_until, locale, weekday=False),
+    )
+    return Rendered(
+        text,
+        [
+            (_("Yes, I do"), question_answer("yes", entry.key)),
+            (_("No, I don't"), question_answer("no", entry.key)),
+        ],
+    )

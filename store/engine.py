@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, event
+import sqlite3
+
+from sqlalchemy import Connection, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -11,6 +14,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import ConnectionPoolEntry
+
+# What opening or migrating a database raises when it is missing, down or cannot be written.
+DATABASE_FAULTS = (SQLAlchemyError, sqlite3.Error, OSError, TimeoutError)
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -35,14 +41,38 @@ def _sqlite_begin_immediate(connection: Connection) -> None:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """Create the engine with the settings each backend needs."""
+    """Create the engine with the settings each backend needs.
+
+    `hide_parameters`: an error's text would otherwise carry the row's values (names, chat ids)
+    into whatever logs or shows it.
+    """
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "connect", _sqlite_manual_transactions)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=5, pool_pre_ping=True)
+    return create_async_engine(
+        url, pool_size=10, max_overflow=5, pool_pre_ping=True, hide_parameters=True
+    )
+
+
+def database_fault(error: BaseException, url: str) -> str:
+    """One line for the operator on why the database cannot be used, e.g. 'DATABASE_URL: cannot
+    use sqlite+aiosqlite:////x/y.db: unable to open database file'.
+
+    The driver's own words say what to fix (refused, no such database, read-only), and at start-up
+    they name no family's data; a constraint error's words may, so only its kind is shown.
+    """
+    driver_error = error.orig if isinstance(error, DBAPIError) else error
+    if isinstance(error, IntegrityError | sqlite3.IntegrityError) or driver_error is None:
+        reason = type(error).__name__
+    elif isinstance(driver_error, OSError) and driver_error.strerror:
+        reason = driver_error.strerror
+    else:
+        reason = (str(driver_error).splitlines() or [type(error).__name__])[0]
+    where = make_url(url).render_as_string(hide_password=True)
+    return f"DATABASE_URL: cannot use {where}: {reason[:200]}"
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

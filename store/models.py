@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -148,7 +149,11 @@ class Child(Base):
 
 
 class ConversationState(Base):
-    """Where a chat is in a multi-step conversation, so a restart of the bot loses nothing."""
+    """Where a chat is in a multi-step conversation, so a restart of the bot loses nothing.
+
+    A state older than the conversation timeout (resources/service.yaml) is over: it is not
+    loaded again, and reminders no longer wait for it.
+    """
 
     __tablename__ = "conversation_states"
 
@@ -156,6 +161,10 @@ class ConversationState(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     state: Mapped[dict[str, Any]]
+    # The family's last step in the conversation, by the bot's clock.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_conversation_states_chat_id", "chat_id"),)
 
 
 class ChatDraft(Base):
@@ -177,8 +186,12 @@ class DeliveryStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+FAMILY_ROW = "child_id IS NULL AND appointment_id IS NULL"
+
+
 class Delivery(Base):
-    """The outbox: one row per child (or appointment) and message, so nothing is sent twice.
+    """The outbox: one row per child (appointment, or family) and message, so nothing is sent
+    twice.
 
     Plan rows go out on `due_on` at the family's chosen time; rows with `send_at` go out at
     that exact moment (appointment reminders, the "where you are now" message).
@@ -204,6 +217,8 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
+    # The claim sending this row (see domain/outbox.py): only its holder may record the send.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -211,6 +226,15 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("child_id", "entry_key", name="uq_deliveries_child_entry"),
         UniqueConstraint("appointment_id", "entry_key", name="uq_deliveries_appointment_entry"),
+        # A row about the family, not a child (a campaign's question): once per family.
+        Index(
+            "uq_deliveries_family_entry",
+            "family_id",
+            "entry_key",
+            unique=True,
+            sqlite_where=text(FAMILY_ROW),
+            postgresql_where=text(FAMILY_ROW),
+        ),
         Index("ix_deliveries_due", "status", "due_on"),
         Index("ix_deliveries_family_id", "family_id"),
     )

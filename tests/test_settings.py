@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
         ("DEFAULT_LOCALE", "de", "DEFAULT_LOCALE: must be one of en, pl, pt, ar"),
         ("TELEGRAM_BOT_TOKEN", "not-a-token", "TELEGRAM_BOT_TOKEN: expected the form"),
         ("TELEGRAM_API_BASE_URL", "ftp://x", "TELEGRAM_API_BASE_URL: must start with http"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ("LIBRARY_LOG_LEVEL", "ALL", "LIBRARY_LOG_LEVEL: must be one of DEBUG, INFO"),
     ],
 )
 def test_a_bad_value_names_the_variable(

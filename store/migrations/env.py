@@ -35,7 +35,7 @@ def _configure(connection: Connection) -> None:
 
 
 async def _run_online(url: str) -> None:
-    engine = create_async_engine(url, poolclass=NullPool)
+    engine = create_async_engine(url, poolclass=NullPool, hide_parameters=True)
     async with engine.connect() as connection:
         await connection.run_sync(_configure)
     await engine.dispose()

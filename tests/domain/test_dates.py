@@ -10,6 +10,7 @@ from domain.dates import (
     DateProblem,
     check_birth_date,
     check_due_date,
+    months_old,
     parse_date,
 )
 
@@ -151,3 +152,17 @@ def test_due_dates_no_pregnancy_could_have_are_refused() -> None:
     assert check_due_date(date(2027, 9, 13), today=TODAY) is DateProblem.DUE_TOO_FAR_AHEAD
     assert check_due_date(date(2026, 10, 22), today=TODAY) is None  # 31 days ago
     assert check_due_date(date(2026, 10, 21), today=TODAY) is DateProblem.DUE_LONG_PAST
+
+
+@pytest.mark.parametrize(
+    ("born", "today", "months"),
+    [
+        (date(2026, 5, 20), date(2026, 5, 20), 0),
+        (date(2026, 5, 20), date(2026, 11, 19), 5),  # six calendar months on, not yet 6
+        (date(2026, 5, 20), date(2026, 11, 20), 6),
+        (date(2025, 12, 31), date(2026, 2, 28), 1),
+        (date(2024, 2, 29), date(2026, 3, 1), 24),
+    ],
+)
+def test_a_childs_age_counts_whole_months_only(born: date, today: date, months: int) -> None:
+    assert months_old(born, today) == months

@@ -2,7 +2,7 @@
 
 import pytest
 
-from domain.safety import Emergency, detect_emergency
+from domain.safety import Assessment, Emergency, assess, detect_emergency
 
 BABY = Emergency.BABY_UNWELL
 SELF = Emergency.SELF_HARM
@@ -266,3 +266,69 @@ def test_a_baby_in_danger_outranks_other_emergencies() -> None:
 @pytest.mark.parametrize("message", ["", "   ", "👍", "😭😭😭", "?"])
 def test_empty_and_emoji_messages_get_no_signposting(message: str) -> None:
     assert detect_emergency(message) is None
+
+
+# The messages a tester found missed, wrongly answered or wrongly alarmed (issue 7).
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("baby stoped breathing", BABY),
+        ("baby swallowed a button battery", Emergency.SWALLOWED_BATTERY),
+        ("my baby has a rash that doesnt fade under a glass", BABY),
+        ("I took too many tablets", SELF),
+        ("dziecko się dusi", Emergency.CHOKING),
+        ("o bebé está a sufocar", Emergency.CHOKING),
+        ("my baby is blue", BABY),
+        ("he swallowed a battery", Emergency.SWALLOWED_BATTERY),
+        ("he hits me", ABUSE),
+        ("o bebé está roxo", BABY),
+        ("my 5 week old has a temperature of 38.4", Emergency.YOUNG_BABY_FEVER),
+        ("she drank some bleach", Emergency.POISONING),
+        ("he fell down the stairs and now he keeps being sick", Emergency.INJURY),
+    ],
+)
+def test_messages_the_old_detector_missed_get_the_reply_for_their_kind(
+    message: str, expected: Emergency
+) -> None:
+    assert detect_emergency(message) is expected
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "what are the signs of a seizure in a baby?",
+        "signs of meningitis?",
+        "how do I know if my baby is choking",
+        "what should I do if my baby has a fit",
+    ],
+)
+def test_a_question_about_a_red_flag_gets_the_softer_line_not_the_alarm(message: str) -> None:
+    assert assess(message) == Assessment(emergency=None, red_flag=True)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I'm terrified of my mother in law's visit lol",
+        "my baby blues are getting better",
+        "her eyes are blue",
+        "when is the 1 year review",
+    ],
+)
+def test_everyday_talk_that_once_raised_the_alarm_no_longer_does(message: str) -> None:
+    assert assess(message).emergency is None
+
+
+def test_a_question_in_one_sentence_does_not_hide_an_emergency_in_the_next() -> None:
+    assert detect_emergency("what are the signs of a seizure? he is fitting now") is BABY
+
+
+def test_a_swallowed_battery_is_an_emergency_even_when_asked_as_a_question() -> None:
+    assert detect_emergency("what do I do if he swallowed a battery") is (
+        Emergency.SWALLOWED_BATTERY
+    )
+
+
+def test_a_question_after_the_emergency_in_the_same_sentence_does_not_soften_it() -> None:
+    assert detect_emergency("he's fitting, could it cause brain damage") is BABY
+    assert assess("could it cause brain damage if he is fitting") == Assessment(None, True)

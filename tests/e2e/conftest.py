@@ -12,6 +12,7 @@ from telegram.ext import TypeHandler
 from bot.app import GrowWellApplication, build_application
 from config.settings import load_settings
 from local_bot_api.server import BotApiServer
+from resources.bundle import Resources
 from tests.conftest import Clock
 from tests.e2e.transcript import PROGRESS
 
@@ -37,13 +38,16 @@ async def start_bot(
     clock: Clock,
     *,
     run_jobs: bool = True,
+    resources: Resources | None = None,
 ) -> GrowWellApplication:
     settings = load_settings(
         telegram_bot_token=TOKEN,
         telegram_api_base_url=bot_api.base_url,
         database_url=database_url,
     )
-    application = build_application(settings, sessions, clock=clock, run_jobs=run_jobs)
+    application = build_application(
+        settings, sessions, clock=clock, run_jobs=run_jobs, resources=resources
+    )
     application.add_handler(TypeHandler(Update, _mark_processed), group=PROCESSED_GROUP)
     await application.initialize()
     if application.post_init is not None:  # run_polling() would call it; we start by hand

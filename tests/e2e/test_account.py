@@ -189,7 +189,9 @@ async def test_a_corrected_due_date_replans_the_messages(
         pending = list(
             await session.scalars(
                 select(Delivery).where(
-                    Delivery.status == DeliveryStatus.PENDING, Delivery.send_at.is_(None)
+                    Delivery.status == DeliveryStatus.PENDING,
+                    Delivery.send_at.is_(None),
+                    Delivery.child_id.is_not(None),  # not the family's catch-up question
                 )
             )
         )

@@ -98,7 +98,8 @@ async def test_stickers_photos_and_voice_notes_get_the_question_again(
         await PROGRESS.wait_past(user.id, before)
         explanation, again = [m for m in await user.replies(timeout=0.05) if not m.edited]
         assert explanation.visible_text == (
-            "Sorry, I can only read typed words here. Please type your answer."
+            "Sorry, I can only read typed words here. Please type your answer.\n\n"
+            "If this is happening now, call 999. If you are worried, call NHS 111."
         )
         assert again.visible_text == DUE_QUESTION
 

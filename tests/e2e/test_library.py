@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from bidi import get_display
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import GrowWellApplication
+from bot.library import TOPIC_NAMES
 from local_bot_api.server import BotApiServer
-from resources.library import load_library
+from resources.library import Topic, load_library
 from store.models import ArticleVote
 from tests.conftest import Clock
 from tests.e2e.transcript import flat, presses, says, taps
@@ -18,6 +20,10 @@ from tests.scheduler.conftest import make_family
 
 Sessions = async_sessionmaker[AsyncSession]
 LIBRARY = load_library()
+
+
+def test_every_library_topic_has_a_label() -> None:
+    assert list(TOPIC_NAMES) == list(Topic)
 
 
 async def test_a_mum_browses_to_an_article_in_english(
@@ -117,6 +123,47 @@ async def test_a_typed_question_with_a_typo_finds_a_relevant_article_first(
     assert 1 <= len(found.buttons) <= 5
     [article] = await taps(user, found.buttons[0][0])
     assert article.visible_text.startswith(LIBRARY.get(first, locale).title)
+
+
+@pytest.mark.parametrize(("locale", "typed"), [("en", "mental health"), ("pt", "saúde mental")])
+async def test_a_mum_and_a_dad_asking_the_same_question_each_see_their_article_first(
+    bot: GrowWellApplication,
+    bot_api: BotApiServer,
+    sessions: Sessions,
+    clock: Clock,
+    locale: str,
+    typed: str,
+) -> None:
+    from store.models import Role
+
+    plan = bot.bot_data["services"].plan
+    shown: dict[Role, list[str]] = {}
+    for chat, role in ((6201, Role.MUM), (6202, Role.DAD)):
+        await make_family(
+            sessions, plan, clock, chat, born=date(2026, 9, 1), role=role, locale=locale
+        )
+        parent = bot_api.user(user_id=chat, language_code=locale)
+        [found] = await says(parent, typed)
+        shown[role] = [
+            row[0]["callback_data"].removeprefix("lib:a:") for row in found.inline_keyboard
+        ]
+    assert shown[Role.MUM][0] == "mental-health-where-to-get-help"
+    assert "dads-mental-health" in shown[Role.MUM]  # lower down, not hidden
+    assert shown[Role.DAD][0] == "dads-mental-health"
+    assert "mental-health-where-to-get-help" in shown[Role.DAD]
+
+
+async def test_an_arabic_article_sends_the_samaritans_number_isolated_in_dialling_order(
+    bot: GrowWellApplication, bot_api: BotApiServer, sessions: Sessions, clock: Clock
+) -> None:
+    plan = bot.bot_data["services"].plan
+    await make_family(sessions, plan, clock, 6203, born=date(2026, 9, 1), locale="ar")
+    user = bot_api.user(user_id=6203, language_code="ar")
+    await says(user, "/start a_urgent-help-crisis")
+    article = user.last_message
+    assert article is not None
+    assert "\u2066116 123\u2069" in article.visible_text
+    assert "123 116" not in get_display(article.visible_text, base_dir="R")
 
 
 async def test_nonsense_says_nothing_was_found_and_offers_topics_and_a_health_visitor(

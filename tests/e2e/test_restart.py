@@ -66,3 +66,37 @@ async def test_killed_mid_sign_up_the_family_continues_at_the_same_question(
     finally:
         process.send_signal(signal.SIGTERM)
         await process.wait()
+
+
+async def test_killed_right_after_a_typed_answer_the_answer_is_kept(
+    bot_api: BotApiServer, sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    user = bot_api.user(user_id=5002, first_name="Jo", language_code="en")
+    process = await start_growwell(bot_api, database_url)
+    try:
+        await user.send("/start")
+        await user.replies(timeout=60)
+        for label in ("Yes, that's OK", "English", "Mum", "I'm expecting a baby"):
+            await user.press(label)
+            await user.replies(timeout=10)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+
+    process = await start_growwell(bot_api, database_url)
+    try:  # the first update of a fresh process: nothing of it was ever saved late before
+        await user.send("3/4/2027")
+        replies = [m for m in await user.replies(timeout=60, settle=0.0) if not m.edited]
+        assert replies[-1].visible_text == "Just to check: did you mean Saturday, 3 April 2027?"
+    finally:
+        process.send_signal(signal.SIGKILL)  # the moment the question is on the screen
+        await process.wait()
+
+    process = await start_growwell(bot_api, database_url)
+    try:
+        await user.press("Yes, that's right")
+        replies = [m for m in await user.replies(timeout=60) if not m.edited]
+        assert replies[-1].visible_text.startswith("Thank you. I have:")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await process.wait()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from store.migrate import downgrade_sync, upgrade_sync
 from store.models import Base, ChatDraft, Child, ConversationState, Family, Role
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+TIMEOUT = timedelta(minutes=30)
 
 
 async def test_migrations_build_exactly_the_schema_of_the_models(database_url: str) -> None:
@@ -92,16 +93,57 @@ async def test_erasing_a_family_removes_every_row_about_it(
 async def test_persistence_keeps_conversation_steps_and_drafts_until_they_end(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    persistence = DatabasePersistence(sessions)
-    await persistence.update_conversation("onboarding", (7, 7), "child_date")
+    persistence = DatabasePersistence(sessions, clock=lambda: NOW, timeout=TIMEOUT)
+    await persistence.update_conversation("conversation", (7, 7), "signup.child_date")
     await persistence.update_chat_data(7, {"q": 12, "kind": "due"})
-    reloaded = DatabasePersistence(sessions)
-    assert await reloaded.get_conversations("onboarding") == {(7, 7): "child_date"}
+    reloaded = DatabasePersistence(sessions, clock=lambda: NOW, timeout=TIMEOUT)
+    assert await reloaded.get_conversations("conversation") == {(7, 7): "signup.child_date"}
     assert await reloaded.get_chat_data() == {7: {"q": 12, "kind": "due"}}
-    await reloaded.update_conversation("onboarding", (7, 7), None)
+    await reloaded.update_conversation("conversation", (7, 7), None)
     await reloaded.update_chat_data(7, {})
-    assert await reloaded.get_conversations("onboarding") == {}
+    assert await reloaded.get_conversations("conversation") == {}
     assert await reloaded.get_chat_data() == {}
+
+
+async def test_a_conversation_left_longer_than_the_timeout_is_not_loaded_again(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    clock = [NOW]
+    persistence = DatabasePersistence(sessions, clock=lambda: clock[0], timeout=TIMEOUT)
+    await persistence.save_step("conversation", (7, 7), "settings.menu", {"q": 3})
+    await persistence.save_step("conversation", (8, 8), "settings.menu", {"q": 4})
+    still_answering = {"q": 5, "at": (NOW + timedelta(minutes=20)).isoformat()}
+    clock[0] = NOW + timedelta(minutes=20)
+    await persistence.update_chat_data(8, still_answering)
+    clock[0] = NOW + timedelta(minutes=31)
+    restarted = DatabasePersistence(sessions, clock=lambda: clock[0], timeout=TIMEOUT)
+    assert await restarted.get_conversations("conversation") == {(8, 8): "settings.menu"}
+    assert await restarted.get_chat_data() == {8: still_answering}
+    async with sessions() as session:
+        assert list(await session.scalars(select(ConversationState.chat_id))) == [8]
+
+
+async def test_sign_ups_never_finished_are_erased_after_the_quiet_period(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    kept_for = timedelta(days=30)
+    async with sessions.begin() as session:
+        old = await families.record_consent(session, 60, locale="en", source=None, now=NOW)
+        families.set_role(old, Role.MUM)
+        await families.record_consent(session, 61, locale="en", source=None, now=NOW)
+        done = await families.record_consent(session, 62, locale="en", source=None, now=NOW)
+        families.complete_registration(done, NOW)
+        session.add(ConversationState(name="conversation", chat_id=60, user_id=60, state={"v": 1}))
+    async with sessions.begin() as session:
+        await families.record_seen(session, 61, NOW + timedelta(days=10))  # came back since
+    async with sessions.begin() as session:
+        erased = await families.erase_unfinished_sign_ups(
+            session, quiet_since=NOW + timedelta(days=31) - kept_for
+        )
+    assert erased == 1
+    async with sessions() as session:
+        assert sorted(await session.scalars(select(Family.chat_id))) == [61, 62]
+        assert await session.scalar(select(func.count()).select_from(ConversationState)) == 0
 
 
 def test_the_next_missing_answer_follows_the_order_of_sign_up() -> None:

@@ -20,7 +20,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, EndPointNotFound, Forbidden, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+)
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from local_bot_api import BotApiServer, TelegramUser
@@ -60,6 +67,17 @@ async def test_get_me_names_the_bot_with_the_id_from_its_token(bot: Bot) -> None
     me = await bot.get_me()
 
     assert (me.id, me.username, me.is_bot) == (123456, "growwell_test_bot", True)
+
+
+async def test_a_refused_token_is_unauthorized_as_telegram_answers_it(
+    server: BotApiServer,
+) -> None:
+    server.refuse_token("999:REVOKED-token")
+    with pytest.raises(InvalidToken, match="was rejected"):
+        async with Bot("999:REVOKED-token", base_url=server.base_url):
+            pass
+    async with Bot(TOKEN, base_url=server.base_url) as other:
+        assert (await other.get_me()).id == 123456
 
 
 async def test_long_poll_wakes_as_soon_as_the_user_writes(bot: Bot, amy: TelegramUser) -> None:

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from locales import SUPPORTED_LOCALES
+from locales.text_folding import ARABIC_DIGITS
 from resources.library import (
     DEFAULT_FOLDER,
-    DEFAULT_LOCALES,
     MAX_HTML_CHARS,
     Library,
     LibraryError,
@@ -134,13 +135,13 @@ def test_every_article_file_parses_and_is_in_review(path: Path) -> None:
 
 def test_the_shipped_library_is_complete_in_every_locale(library: Library) -> None:
     assert set(library.ids) == ARTICLE_IDS
-    for locale in DEFAULT_LOCALES:
+    for locale in SUPPORTED_LOCALES:
         assert {a.id for a in library.articles(locale)} == ARTICLE_IDS
         assert all(a.locale == locale for a in library.articles(locale))
 
 
 def test_every_article_renders_to_valid_telegram_pages_under_the_limit(library: Library) -> None:
-    for locale in DEFAULT_LOCALES:
+    for locale in SUPPORTED_LOCALES:
         for article in library.articles(locale):
             footer = sources_footer(article, "Sources")
             pages = render_pages(article, footer=footer)
@@ -154,7 +155,7 @@ def test_every_article_renders_to_valid_telegram_pages_under_the_limit(library: 
 
 
 def test_every_internal_link_and_related_article_exists(library: Library) -> None:
-    for locale in DEFAULT_LOCALES:
+    for locale in SUPPORTED_LOCALES:
         for article in library.articles(locale):
             assert set(article.related) <= ARTICLE_IDS, f"{article.id}.{locale}"
             assert set(internal_links(article)) <= ARTICLE_IDS, f"{article.id}.{locale}"
@@ -166,12 +167,11 @@ def test_every_internal_link_and_related_article_exists(library: Library) -> Non
 _NUMBER_RUN = re.compile(r"(?<![\w/-])(?<!\d[.,])\d{2,}(?: \d{2,})*(?!\w|[.,]\d|[%/-])")
 _THOUSANDS = re.compile(r"^[1-9]\d{0,2}( \d{3})+$")
 _URL = re.compile(r"https?://[^\s)>\]\"']+")
-_ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
 
 
 def _phone_numbers(text: str) -> list[str]:
     found = []
-    for match in _NUMBER_RUN.finditer(text.translate(_ARABIC_DIGITS)):
+    for match in _NUMBER_RUN.finditer(text.translate(ARABIC_DIGITS)):
         run = match.group()
         digits = run.replace(" ", "")
         if (
@@ -187,9 +187,9 @@ def _phone_numbers(text: str) -> list[str]:
 def test_only_links_and_phone_numbers_from_the_domain_facts(library: Library) -> None:
     if not DOMAIN_FACTS.exists():
         pytest.skip(f"{DOMAIN_FACTS} is absent: cannot check facts against it")
-    facts = DOMAIN_FACTS.read_text(encoding="utf-8").translate(_ARABIC_DIGITS)
+    facts = DOMAIN_FACTS.read_text(encoding="utf-8").translate(ARABIC_DIGITS)
     problems = []
-    for locale in DEFAULT_LOCALES:
+    for locale in SUPPORTED_LOCALES:
         for article in library.articles(locale):
             where = f"{article.id}.{locale}.md"
             for url in [*_URL.findall(article.body), *article.sources]:
@@ -248,7 +248,7 @@ def write_article(
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     """A valid two-article library in every locale, for each test to break in one way."""
-    for locale in DEFAULT_LOCALES:
+    for locale in SUPPORTED_LOCALES:
         write_article(tmp_path, "alpha", locale)
         write_article(tmp_path, "beta", locale, related="[alpha]")
     return tmp_path
@@ -367,7 +367,7 @@ def test_front_matter_may_differ_across_locales_only_in_translated_fields(folder
 
 
 def test_related_must_name_existing_articles(folder: Path) -> None:
-    for locale in DEFAULT_LOCALES:
+    for locale in SUPPORTED_LOCALES:
         path = write_article(folder, "beta", locale, related="[alpha, gamma]")
     message = load_error(folder)
     assert "beta." in message
@@ -377,7 +377,7 @@ def test_related_must_name_existing_articles(folder: Path) -> None:
 
 def test_article_links_must_name_existing_articles(folder: Path) -> None:
     body = "See [the other one](article:gamma).\n"
-    for locale in DEFAULT_LOCALES:
+    for locale in SUPPORTED_LOCALES:
         write_article(folder, "beta", locale, body=body, related="[alpha]")
     message = load_error(folder)
     assert re.search(r"/beta\.\w\w\.md: link to article:gamma which does not exist$", message)
@@ -412,7 +412,7 @@ def test_unsupported_markdown_is_rejected_with_its_line(
 
 
 def small_article(folder: Path, body: str) -> Library:
-    for locale in DEFAULT_LOCALES:
+    for locale in SUPPORTED_LOCALES:
         write_article(folder, "alpha", locale, body=body, title="Tom & Jerry <3")
         write_article(folder, "beta", locale, related="[alpha]")
     return load_library(folder)

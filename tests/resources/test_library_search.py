@@ -4,21 +4,52 @@ from __future__ import annotations
 
 import pytest
 
-from resources.library import load_library
+from locales import SUPPORTED_LOCALES
+from resources.library import Audience, family_audiences, load_library
 from resources.library_search import LibrarySearch, fold, terms
 
 IMMUNISATIONS = {"immunisations-schedule", "immunisations-why"}
+LIBRARY = load_library()
+FOR_FATHERS = {a.id for a in LIBRARY.articles("en") if a.audience is Audience.FATHERS}
+MUMS_AND_CARERS = ["mum", "carer"]
+DADS_AND_PARTNERS = ["dad", "partner"]
+# What each family types, in its language; the bot favours the articles for its role.
+FAMILY_QUESTIONS = [
+    ("mental health", "en"),
+    ("zdrowie psychiczne", "pl"),
+    ("saúde mental", "pt"),
+    ("الصحة النفسية", "ar"),
+    ("sleep", "en"),
+    ("sen", "pl"),
+    ("sono", "pt"),
+    ("نوم", "ar"),
+    ("crying", "en"),
+    ("płacz", "pl"),
+    ("choro", "pt"),
+    ("بكاء", "ar"),
+    ("postnatal depression", "en"),
+    ("depressão pós-parto", "pt"),
+    ("stress", "en"),
+    ("formula", "en"),
+    ("car seat", "en"),
+]
 
 
 @pytest.fixture(scope="module")
 def search() -> LibrarySearch:
-    return LibrarySearch(load_library())
+    return LibrarySearch(LIBRARY)
 
 
-def first_hit(search: LibrarySearch, query: str, locale: str) -> str:
-    hits = search.search(query, locale)
+def first_hit(search: LibrarySearch, query: str, locale: str, role: str | None = None) -> str:
+    return found(search, query, locale, role)[0]
+
+
+def found(search: LibrarySearch, query: str, locale: str, role: str | None = None) -> list[str]:
+    """The article ids a family sees for ``query``, best first (as the bot asks, by role)."""
+    audiences = None if role is None else family_audiences(role, expecting=True)
+    hits = search.search(query, locale, audiences=audiences)
     assert hits, f"{query!r} ({locale}) found nothing"
-    return hits[0].article_id
+    return [hit.article_id for hit in hits]
 
 
 @pytest.mark.parametrize(
@@ -84,7 +115,7 @@ def test_case_accents_arabic_spelling_and_word_forms_meet(
     assert len(firsts) == 1, firsts
 
 
-@pytest.mark.parametrize("locale", ["en", "pl", "pt", "ar"])
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
 def test_nonsense_finds_nothing(search: LibrarySearch, locale: str) -> None:
     assert search.search("qwertyuiop", locale) == []
     assert search.search("", locale) == []
@@ -122,3 +153,89 @@ def test_terms_drop_stop_words_and_meet_across_word_forms() -> None:
     assert terms("zębów", "pl") == terms("zęby", "pl") == terms("ząb", "pl")
     assert terms("amamentação", "pt") == terms("amamentar", "pt")
     assert terms("تطعيمات", "ar") == terms("التطعيم", "ar")
+
+
+# --- the family's role -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", MUMS_AND_CARERS)
+@pytest.mark.parametrize(("query", "locale"), FAMILY_QUESTIONS)
+def test_a_mum_or_carer_is_not_shown_a_dads_article_first(
+    search: LibrarySearch, role: str, query: str, locale: str
+) -> None:
+    assert first_hit(search, query, locale, role) not in FOR_FATHERS
+
+
+@pytest.mark.parametrize("role", DADS_AND_PARTNERS)
+@pytest.mark.parametrize(("query", "locale"), FAMILY_QUESTIONS)
+def test_a_dad_or_partner_is_shown_articles_for_everyone_too(
+    search: LibrarySearch, role: str, query: str, locale: str
+) -> None:
+    assert set(found(search, query, locale, role)) - FOR_FATHERS
+
+
+@pytest.mark.parametrize(
+    ("role", "query", "locale", "first"),
+    [
+        ("mum", "mental health", "en", "mental-health-where-to-get-help"),
+        ("carer", "zdrowie psychiczne", "pl", "mental-health-where-to-get-help"),
+        ("mum", "saúde mental", "pt", "mental-health-where-to-get-help"),
+        ("mum", "sleep", "en", "safe-sleep-basics"),
+        ("carer", "sono", "pt", "safe-sleep-basics"),
+        ("mum", "نوم", "ar", "safe-sleep-basics"),
+        ("mum", "stress", "en", "crying-icon"),
+        ("dad", "mental health", "en", "dads-mental-health"),
+        ("partner", "zdrowie psychiczne", "pl", "dads-mental-health"),
+        ("dad", "الصحة النفسية", "ar", "dads-mental-health"),
+        ("dad", "sleep", "en", "dads-sleep-deprivation"),
+        ("partner", "stress", "en", "dads-mental-health"),
+        # Postnatal depression is about the mother first, for every family.
+        ("dad", "postnatal depression", "en", "mental-health-baby-blues-pnd"),
+        ("mum", "depresja poporodowa", "pl", "mental-health-baby-blues-pnd"),
+        ("partner", "اكتئاب ما بعد الولادة", "ar", "mental-health-baby-blues-pnd"),
+    ],
+)
+def test_each_role_sees_the_article_written_for_it_first(
+    search: LibrarySearch, role: str, query: str, locale: str, first: str
+) -> None:
+    assert first_hit(search, query, locale, role) == first
+
+
+@pytest.mark.parametrize(
+    ("query", "locale", "for_dads"),
+    [
+        ("mental health", "en", "dads-mental-health"),
+        ("postnatal depression", "en", "mental-health-dads"),
+        ("zdrowie psychiczne", "pl", "dads-mental-health"),
+        ("choro", "pt", "dads-soothing"),
+    ],
+)
+def test_a_dads_article_ranks_lower_for_a_mum_but_is_still_offered(
+    search: LibrarySearch, query: str, locale: str, for_dads: str
+) -> None:
+    mum, dad = found(search, query, locale, "mum"), found(search, query, locale, "dad")
+    assert for_dads in mum
+    assert mum.index(for_dads) > dad.index(for_dads)
+
+
+@pytest.mark.parametrize(("query", "locale"), [("nappy", "en"), ("bonding", "en")])
+def test_a_dads_article_that_is_the_only_good_match_is_still_found_for_a_mum(
+    search: LibrarySearch, query: str, locale: str
+) -> None:
+    assert found(search, query, locale, "mum") == found(search, query, locale, "dad")
+
+
+def test_an_asked_for_dads_article_still_comes_first_for_a_mum(search: LibrarySearch) -> None:
+    """A mum asking about her partner's low mood is shown the article about it."""
+    assert first_hit(search, "dad depression", "en", "mum") == "mental-health-dads"
+
+
+def test_without_a_family_the_ranking_is_relevance_alone(search: LibrarySearch) -> None:
+    assert found(search, "mental health", "en") == found(search, "mental health", "en", "dad")
+
+
+def test_a_word_the_articles_use_does_not_match_a_word_one_letter_away(
+    search: LibrarySearch,
+) -> None:
+    assert "free-dental-care" not in found(search, "mental health", "en")
+    assert "feeding-vitamin-d" not in found(search, "colic", "en")  # not "folic"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from locales import SUPPORTED_LOCALES
 from resources.library import load_library
 from resources.message_plan import (
     DEFAULT_PLAN_PATH,
@@ -21,8 +22,6 @@ from resources.message_plan import (
     Track,
     load_plan,
 )
-
-LOCALES = ("en", "pl", "pt", "ar")
 
 # The 'Read more' links must name articles the shipped library really has.
 LIBRARY_ARTICLES = frozenset(load_library().ids)
@@ -37,13 +36,13 @@ def plan() -> MessagePlan:
 
 
 def test_shipped_plan_loads_in_every_locale(plan: MessagePlan) -> None:
-    assert plan.locales == LOCALES
+    assert plan.locales == SUPPORTED_LOCALES
     assert 60 <= len(plan.entries) <= 90
     assert set(plan.by_key) == {e.key for e in plan.entries}
 
 
 def test_every_entry_has_a_message_in_every_locale(plan: MessagePlan) -> None:
-    for locale in LOCALES:
+    for locale in SUPPORTED_LOCALES:
         texts = yaml.safe_load(
             (DEFAULT_PLAN_PATH.parent / "messages" / f"{locale}.yaml").read_text()
         )
@@ -69,7 +68,7 @@ def test_translations_keep_the_placeholders_and_tags_of_english(plan: MessagePla
     for entry in plan.entries:
         english = plan.text(entry.key, "en")
         assert tags(english) <= {"b", "i"}
-        for locale in LOCALES[1:]:
+        for locale in SUPPORTED_LOCALES[1:]:
             text = plan.text(entry.key, locale)
             assert placeholders(text) == placeholders(english), (entry.key, locale)
             assert tags(text) == tags(english), (entry.key, locale)
@@ -87,7 +86,7 @@ def test_translations_carry_the_same_numbers_as_english(plan: MessagePlan) -> No
 
     for entry in plan.entries:
         english = numbers(plan.text(entry.key, "en"))
-        for locale in LOCALES[1:]:
+        for locale in SUPPORTED_LOCALES[1:]:
             assert english <= numbers(plan.text(entry.key, locale)), (entry.key, locale)
 
 
@@ -323,6 +322,81 @@ def test_flu_vaccine_in_pregnancy_goes_out_in_flu_season(plan: MessagePlan) -> N
         day += timedelta(days=1)
 
 
+def test_late_joiners_get_the_pregnancy_vaccines_reviews_and_safety_messages(
+    plan: MessagePlan,
+) -> None:
+    """The entries marked time-critical: sent to a family who joins while they are in their
+    window. Every pregnancy vaccine and every review is one of them."""
+    late = {e.key for e in plan.entries if e.time_critical}
+    assert late == {
+        "pregnancy_vitamins",
+        "pregnancy_healthy_start",
+        "pregnancy_whooping_cough",
+        "pregnancy_flu",
+        "antenatal_contact",
+        "pregnancy_rsv",
+        "pregnancy_whooping_cough_check",
+        "review_new_birth",
+        "review_6_8_weeks",
+        "review_12_months",
+        "review_2_years",
+        "safe_sleep_sharing_a_bed",
+        "feeding_vitamin_d_baby",
+        "feeding_healthy_start_baby",
+        "wellbeing_postpartum_psychosis",
+    }
+    for entry in plan.entries_for(born_on=None):
+        if entry.topic is Topic.IMMUNISATION:
+            assert entry.time_critical, entry.key
+    assert all(e.time_critical for e in plan.entries if e.topic is Topic.REVIEW)
+
+
+@pytest.mark.parametrize(
+    ("born_on", "seasons"),
+    [
+        (date(2024, 9, 1), [2026, 2027, 2028]),  # 2 on 1 September 2026
+        (date(2024, 9, 2), [2027, 2028, 2029]),  # 2 a day too late for autumn 2026
+        (date(2021, 9, 2), [2026]),  # 4 in 2026, 5 in 2027
+        (date(2021, 9, 1), []),  # already 5 on 1 September 2026
+        (date(2026, 11, 2), [2029, 2030, 2031]),
+    ],
+)
+def test_the_childrens_flu_reminder_comes_each_autumn_from_age_2_to_4(
+    plan: MessagePlan, born_on: date, seasons: list[int]
+) -> None:
+    flu = plan.by_key["immunisations_children_flu"]
+    assert flu.is_yearly and not flu.is_campaign
+    found = plan.entries_for(born_on=born_on, seasons=(date(2026, 1, 1), date(2031, 12, 31)))
+    autumns = [e for e in found if e.key.startswith("immunisations_children_flu:")]
+    assert [e.key for e in autumns] == [f"immunisations_children_flu:{y}" for y in seasons]
+    for season in autumns:
+        year = int(season.key.rsplit(":", 1)[1])
+        assert (season.runs_from, season.runs_until) == (date(year, 9, 1), date(year, 12, 31))
+        assert plan.entry(season.key) == season
+        assert plan.text(season.key, "pl") == plan.text(flu.key, "pl")
+    assert "Ask your GP surgery" in plan.text(flu.key, "en")
+
+
+def test_an_outbox_key_names_a_plan_entry_a_season_or_a_question(plan: MessagePlan) -> None:
+    assert plan.entry("review_new_birth") is plan.by_key["review_new_birth"]
+    for unknown in ("immunisations_children_flu:26", "review_new_birth:2026", "nothing"):
+        with pytest.raises(KeyError):
+            plan.entry(unknown)
+    catch_up = plan.by_key["immunisations_mmrv_catch_up"]
+    assert catch_up.ask_families
+    assert plan.asking("immunisations_mmrv_catch_up:ask") is catch_up
+    assert plan.asking("review_new_birth:ask") is None
+    assert plan.asking("immunisations_mmrv_catch_up") is None
+
+
+def test_a_season_may_run_over_the_new_year(tmp_path: Path) -> None:
+    path = write_plan(tmp_path, [yearly("winter_tip", months=[11, 12, 1], ages=[0, 1])])
+    [season] = load_plan(path).campaigns(date(2027, 1, 15), date(2027, 1, 15))
+    assert season.key == "winter_tip:2026"
+    assert (season.runs_from, season.runs_until) == (date(2026, 11, 1), date(2027, 1, 31))
+    assert (season.born_from, season.born_until) == (date(2024, 11, 2), date(2026, 11, 1))
+
+
 def test_a_stale_entry_is_skipped_rather_than_sent_late(plan: MessagePlan) -> None:
     review = plan.by_key["review_new_birth"]  # day 7, stale after 10 days
     born = date(2026, 11, 1)
@@ -363,6 +437,20 @@ def campaign(key: str, **changes: Any) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if v is not None}
 
 
+def yearly(key: str, **changes: Any) -> dict[str, Any]:
+    entry = {
+        "key": key,
+        "track": "everyone",
+        "anchor": "birth_date",
+        "topic": "immunisation",
+        "priority": "tip",
+        "months": [9, 10, 11, 12],
+        "ages": [2, 3, 4],
+    }
+    entry.update(changes)
+    return {k: v for k, v in entry.items() if v is not None}
+
+
 def write_plan(
     folder: Path,
     entries: list[dict[str, Any]],
@@ -373,7 +461,7 @@ def write_plan(
     path = folder / "plan.yaml"
     path.write_text(yaml.safe_dump({"entries": entries}, sort_keys=False), encoding="utf-8")
     keys = [e["key"] for e in entries if isinstance(e, dict) and "key" in e]
-    for locale in LOCALES:
+    for locale in SUPPORTED_LOCALES:
         texts = {key: f"<b>{key}</b>\nA short message ({locale})." for key in keys}
         texts.update((messages or {}).get(locale, {}))
         (folder / "messages" / f"{locale}.yaml").write_text(
@@ -438,6 +526,27 @@ def test_a_small_valid_plan_loads(tmp_path: Path) -> None:
             campaign("unborn", track="antenatal", anchor="due_date", born_until=None),
             "a campaign needs anchor 'birth_date'",
         ),
+        (good_entry("maybe", time_critical="yes"), "'time_critical' is 'yes'"),
+        (
+            campaign("late_campaign", time_critical=True),
+            "time_critical is only for a timed entry (offset_days)",
+        ),
+        (yearly("late_yearly", time_critical=True), "time_critical is only for a timed entry"),
+        (good_entry("asking_a_tip", ask_families=True), "ask_families is only for a campaign"),
+        (yearly("no_season", months=None), "a yearly entry (ages) needs months"),
+        (yearly("timed_yearly", offset_days=10), "a yearly entry (ages) has no offset_days"),
+        (
+            yearly("yearly_cohort", born_from="2020-01-01"),
+            "a yearly entry (ages) has no born_from",
+        ),
+        (
+            yearly("unborn_yearly", track="antenatal", anchor="due_date"),
+            "a yearly entry (ages) needs anchor 'birth_date'",
+        ),
+        (yearly("gappy_ages", ages=[2, 4]), "ages must be years in a row, youngest first"),
+        (yearly("old_first", ages=[4, 3]), "ages must be years in a row, youngest first"),
+        (yearly("gappy_months", months=[9, 11]), "must follow on from its first month"),
+        (yearly("too_old", ages=[19]), "'ages[1]' is 19"),
     ],
 )
 def test_a_bad_entry_is_named_with_its_problem(

@@ -7,7 +7,9 @@ before the campaign began, joins while it runs, or the campaign was added to the
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
@@ -16,6 +18,7 @@ from local_bot_api.server import BotApiServer
 from locales import gettext_for
 from resources.message_plan import MessagePlan
 from resources.service import ServiceRules
+from scheduler import planner
 from scheduler.planner import CAMPAIGN, run_planner
 from store.models import Delivery, DeliveryStatus, SchedulerState
 from tests.conftest import Clock
@@ -125,3 +128,41 @@ async def test_a_campaign_added_to_the_plan_while_it_runs_reaches_families_the_s
     async with sessions() as session:
         marker = await session.get(SchedulerState, CAMPAIGN + CATCH_UP)
     assert marker is not None and marker.value == "2026-11-23"
+
+
+async def test_a_campaign_start_stopped_half_way_is_finished_by_the_next_run(
+    sessions: Sessions, plan: MessagePlan, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It goes in chunks of ids, each committed: a stop leaves some planned and no marker,
+    and the next run plans the rest, nothing twice."""
+    clock.now = local(2026, 10, 20, 10)
+    for chat in range(230, 234):
+        await make_family(sessions, plan, clock, chat, born=date(2021, 6, 1))
+    for day in range(20, 30):
+        await run_planner(sessions, plan, date(2026, 10, day))
+    monkeypatch.setattr(planner, "CHUNK_IDS", 2)
+    insert_rows = planner._insert_rows
+    committed: list[int] = []
+
+    async def stopped_after_one_chunk(*args: Any) -> int:
+        if committed:
+            raise ConnectionError("the planner was stopped")
+        inserted = await insert_rows(*args)
+        if inserted and args[-1]:  # a chunk of what opens that day
+            committed.append(inserted)
+        return inserted
+
+    monkeypatch.setattr(planner, "_insert_rows", stopped_after_one_chunk)
+    with pytest.raises(ConnectionError):
+        await run_planner(sessions, plan, date(2026, 10, 30))  # plans 1 November: it starts
+    assert 0 < len(await catch_up_rows(sessions)) < 4
+    async with sessions() as session:
+        assert await session.get(SchedulerState, CAMPAIGN + CATCH_UP) is None
+
+    monkeypatch.setattr(planner, "_insert_rows", insert_rows)
+    await run_planner(sessions, plan, date(2026, 10, 30))
+    planned = await catch_up_rows(sessions)
+    assert len(planned) == 4
+    assert {r.due_on for r in planned} == {date(2026, 11, 1)}
+    async with sessions() as session:
+        assert await session.get(SchedulerState, CAMPAIGN + CATCH_UP) is not None

@@ -15,7 +15,7 @@ from domain.appointments import EVENING_BEFORE, SOON, add_appointment, reminder_
 from local_bot_api.server import BotApiServer
 from resources.message_plan import MessagePlan
 from resources.service import ServiceRules
-from scheduler import outbox
+from domain import outbox
 from scheduler.planner import run_planner
 from store.models import ConversationState, Delivery, DeliveryStatus, Family, SendTime
 from tests.conftest import Clock
@@ -264,7 +264,15 @@ async def test_a_reminder_waits_while_the_family_is_talking_to_the_bot(
     user = bot_api.user(user_id=9)
     dispatcher = make_dispatcher(sessions, bot, plan, rules, clock)
     async with sessions.begin() as session:
-        session.add(ConversationState(name="settings", chat_id=9, user_id=9, state={"v": "menu"}))
+        session.add(
+            ConversationState(
+                name="conversation",
+                chat_id=9,
+                user_id=9,
+                state={"v": "settings.menu"},
+                updated_at=clock(),
+            )
+        )
     await dispatcher.run_once()
     assert user.messages == []
     async with sessions.begin() as session:
@@ -386,7 +394,7 @@ async def test_a_dropped_connection_is_retried_and_a_400_is_not(
     assert statuses == {13: DeliveryStatus.PENDING, 14: DeliveryStatus.FAILED}
 
 
-async def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_at_most_its_batch(
+async def test_a_dispatcher_that_dies_holding_a_claim_loses_nothing_and_its_rows_come_back_soon(
     sessions: Sessions,
     plan: MessagePlan,
     rules: ServiceRules,
@@ -398,7 +406,7 @@ async def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_at_most_i
     for chat in range(100, 120):
         await make_family(sessions, plan, clock, chat, born=date(2026, 10, 1))
         bot_api.user(user_id=chat)
-    # A dispatcher claims a batch of 8, sends 3 of them, and dies before recording anything.
+    # A dispatcher claims a batch of 8, sends 3 of them, and dies before recording them.
     async with sessions.begin() as session:
         claimed = await outbox.claim_batch(
             session,
@@ -406,16 +414,17 @@ async def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_at_most_i
             today=clock().astimezone(LONDON).date(),
             passed_slots=[SendTime.MORNING],
             idle_after=timedelta(minutes=10),
+            conversation_timeout=rules.conversations.timeout,
             limit=8,
         )
     assert len(claimed) == 8
     for row in claimed[:3]:
         await bot.send_message(row.chat_id, "sent before the crash")
-    # Another dispatcher carries on; the stuck rows come back after ten minutes.
+    # Another dispatcher carries on; the abandoned rows come back after a few minutes.
     dispatcher = make_dispatcher(sessions, bot, plan, rules, clock)
     await dispatcher.run_once()
     assert len(await rows(sessions, status="sent")) == 12
-    clock.advance(minutes=11)
+    clock.advance(minutes=3)
     report = await dispatcher.run_once()
     assert report.recovered == 8
     assert len(await rows(sessions, status="sent")) == 20
