@@ -260,7 +260,12 @@ async def answer_question(update: Update, context: GrowWellContext, locale: str)
     hits = context.services.search.search(
         message.text[:300], locale, limit=5, audiences=search_audiences(family)
     )
-    if not hits:
+    library = context.services.library
+    found_ids = [hit.article_id for hit in hits]
+    if context.red_flag_named:  # a red flag named in passing: the urgent-help shelf first
+        urgent = [article.id for article in library.articles_in(Topic.URGENT_HELP, locale)]
+        found_ids = [*urgent, *(i for i in found_ids if i not in urgent)][:5]
+    if not found_ids:
         await message.reply_text(
             _(
                 "I couldn't find an article about that. You can look through the topics, or ask "
@@ -276,16 +281,10 @@ async def answer_question(update: Update, context: GrowWellContext, locale: str)
             ),
         )
         return
-    library = context.services.library
     found = _("Here is what I found:")
     await message.reply_text(
         f"{safety_net_line(locale)}\n\n{found}" if context.red_flag_named else found,
-        reply_markup=keyboard(
-            [
-                [(library.get(hit.article_id, locale).title, f"lib:a:{hit.article_id}")]
-                for hit in hits
-            ]
-        ),
+        reply_markup=keyboard([[(library.get(i, locale).title, f"lib:a:{i}")] for i in found_ids]),
     )
 
 

@@ -35,8 +35,16 @@ def _first_lines(kind: Emergency, _: _Gettext) -> list[str]:
                 "having a fit, has a rash that does not fade when you press a glass on it, or "
                 "has a swollen face, lips or tongue.</b>"
             ),
-            _("If your baby has been shaken, call 999 even if they seem well."),
             _("If you are worried but it is not an emergency, call NHS 111."),
+        ]
+    if kind is Emergency.SHAKEN_BABY:
+        return [
+            _("🚨 <b>If a baby has been shaken, call 999 now, even if they seem well.</b>"),
+            _("Shaking can hurt a baby's brain in a way you cannot see."),
+            _(
+                "If the crying is getting to you, put your baby down somewhere safe, like their "
+                "cot, and walk away for a few minutes. Come back when you feel calmer."
+            ),
         ]
     if kind is Emergency.CHOKING:
         return [

@@ -8,6 +8,7 @@ matters most; ordinary talk, and questions about a symptom, must not raise the a
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -63,31 +64,38 @@ class _WordIndex(Generic[_T]):
 
     __slots__ = ("_exact", "_found", "_longest_stem", "_stems")
 
-    def __init__(self) -> None:
-        self._exact: dict[str, list[_T]] = {}
-        self._stems: dict[str, list[_T]] = {}
+    def __init__(self, *, remember: bool = False) -> None:
+        # Tuples, not lists: there are tens of thousands of these, and they never change.
+        self._exact: dict[str, tuple[_T, ...]] = {}
+        self._stems: dict[str, tuple[_T, ...]] = {}
         self._longest_stem = 0
-        self._found: dict[str, list[_T]] = {}  # what `get` found, per word
+        # What `get` found, per word: only for the few indexes every word of a message is
+        # looked up in (thousands of per-rule indexes each keeping one would grow without end).
+        self._found: dict[str, tuple[_T, ...]] | None = {} if remember else None
 
     def add(self, token: str, value: _T) -> None:
-        self._found.clear()
+        if self._found:
+            self._found.clear()
         if token.endswith("*"):
-            self._stems.setdefault(token[:-1], []).append(value)
-            self._longest_stem = max(self._longest_stem, len(token) - 1)
+            stem = sys.intern(token[:-1])
+            self._stems[stem] = (*self._stems.get(stem, ()), value)
+            self._longest_stem = max(self._longest_stem, len(stem))
         else:
-            self._exact.setdefault(token, []).append(value)
+            token = sys.intern(token)
+            self._exact[token] = (*self._exact.get(token, ()), value)
 
-    def get(self, word: str) -> list[_T]:
-        if (found := self._found.get(word)) is not None:
+    def get(self, word: str) -> tuple[_T, ...]:
+        if self._found is not None and (found := self._found.get(word)) is not None:
             return found
-        found = self._exact.get(word, [])
+        found = self._exact.get(word, ())
         if self._stems:
             for length in range(PREFIX_MIN_LENGTH, min(len(word), self._longest_stem) + 1):
                 if more := self._stems.get(word[:length]):
-                    found = [*found, *(value for value in more if value not in found)]
-        if len(self._found) > _CACHED_WORDS:
-            self._found.clear()
-        self._found[word] = found
+                    found = (*found, *(value for value in more if value not in found))
+        if self._found is not None:
+            if len(self._found) > _CACHED_WORDS:
+                self._found.clear()
+            self._found[word] = found
         return found
 
     def __contains__(self, word: str) -> bool:
@@ -219,7 +227,7 @@ def _first_found(index: _WordIndex[tuple[_Step, ...]], words: Sequence[str]) -> 
 
 
 def _pattern_index(patterns: Iterable[str]) -> _WordIndex[tuple[_Step, ...]]:
-    index: _WordIndex[tuple[_Step, ...]] = _WordIndex()
+    index: _WordIndex[tuple[_Step, ...]] = _WordIndex(remember=True)
     for pattern in patterns:
         steps = _compile_steps(pattern)
         for token in steps[0].by_first_word.tokens():
@@ -246,7 +254,7 @@ class EmergencyDetector:
     __slots__ = ("_asking", "_by_first_word", "_canonical", "_known", "_mentions", "_tolerant")
 
     def __init__(self, rules: SafetyRules) -> None:
-        self._by_first_word: _WordIndex[_Phrase] = _WordIndex()
+        self._by_first_word: _WordIndex[_Phrase] = _WordIndex(remember=True)
         vocabulary: set[str] = set()
         for rule in rules.rules:
             steps = _compile_steps(rule.match)
@@ -265,7 +273,7 @@ class EmergencyDetector:
             for step in steps
         )
         # Words spelt right, and real words one slip from a rule word, are never "corrected".
-        known: _WordIndex[bool] = _WordIndex()
+        known: _WordIndex[bool] = _WordIndex(remember=True)
         for token in vocabulary | {w for word in rules.lookalikes for w in _words(word)}:
             known.add(token, True)
         self._known = known

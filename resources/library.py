@@ -17,11 +17,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from locales import SUPPORTED_LOCALES, in_reading_order
 from resources.validation_errors import describe
+from resources.yaml_files import YamlProblem, parse_yaml
 
 __all__ = [
     "DEFAULT_FOLDER",
@@ -431,32 +431,11 @@ def read_article(
     )
 
 
-class _FrontMatterLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  # type: ignore[misc]
-    """A safe loader (libyaml when present, for speed) that rejects a key written twice."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str | int) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"field {key!r} is written twice", key_node.start_mark
-                )
-            seen.add(key)
-        return dict(super().construct_mapping(node, deep=deep))
-
-
 def _read_yaml(text: str, path: Path) -> Any:
     try:
-        return yaml.load(text, Loader=_FrontMatterLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        # The front matter starts on line 2 of the file.
-        line = f"line {mark.line + 2}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise LibraryError(
-            f"{path}: {line}invalid YAML: {' '.join(str(problem).split())}"
-        ) from None
+        return parse_yaml(text, first_line=2)  # the front matter starts on line 2
+    except YamlProblem as problem:
+        raise LibraryError(f"{path}: {problem}") from None
 
 
 # --- the Markdown subset ---------------------------------------------------------------------

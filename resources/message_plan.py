@@ -17,11 +17,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from locales import SUPPORTED_LOCALES, in_reading_order
 from resources.validation_errors import describe
+from resources.yaml_files import YamlProblem, parse_yaml
 
 __all__ = [
     "DEFAULT_PLAN_PATH",
@@ -515,30 +515,12 @@ def _check_html(text: str, where: str) -> frozenset[str]:
 # --- YAML ------------------------------------------------------------------------------------
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that rejects a key written twice in one mapping (YAML keeps the last)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-            if isinstance(key, str | int) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} is written twice", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PlanError(f"{path}: cannot read file ({exc.strerror})") from None
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PlanError(f"{path}: {line}invalid YAML: {' '.join(str(problem).split())}") from None
+        return parse_yaml(text)
+    except YamlProblem as problem:
+        raise PlanError(f"{path}: {problem}") from None

@@ -13,10 +13,10 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from resources.validation_errors import describe
+from resources.yaml_files import YamlProblem, parse_yaml
 
 RULES_DIR = Path(__file__).with_name("safety") / "rules"
 CORPUS_DIR = Path(__file__).with_name("safety") / "corpus"
@@ -32,6 +32,7 @@ class Emergency(StrEnum):
     # Before baby_unwell: "choking on popcorn and can't breathe" needs the choking reply.
     CHOKING = "choking"
     BABY_UNWELL = "baby_unwell"
+    SHAKEN_BABY = "shaken_baby"
     SWALLOWED_BATTERY = "swallowed_battery"
     # Before poisoning: "I took too many tablets" is a parent's overdose, not a child's.
     SELF_HARM = "self_harm"
@@ -171,9 +172,11 @@ def _near_words(words: str, sets: dict[str, str], where: str) -> str:
 
 def _read(path: Path) -> RulesFile:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise SafetyRuleError(f"{path}: cannot read: {error}") from None
+        data = parse_yaml(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SafetyRuleError(f"{path}: cannot read: {error.strerror}") from None
+    except YamlProblem as problem:
+        raise SafetyRuleError(f"{path}: {problem}") from None
     try:
         return RulesFile.model_validate(data or {})
     except ValidationError as error:

@@ -285,6 +285,7 @@ def test_empty_and_emoji_messages_get_no_signposting(message: str) -> None:
         ("my 5 week old has a temperature of 38.4", Emergency.YOUNG_BABY_FEVER),
         ("she drank some bleach", Emergency.POISONING),
         ("he fell down the stairs and now he keeps being sick", Emergency.INJURY),
+        ("I shook my baby because he would not stop crying", Emergency.SHAKEN_BABY),
     ],
 )
 def test_messages_the_old_detector_missed_get_the_reply_for_their_kind(

@@ -14,7 +14,7 @@ from local_bot_api.server import BotApiServer
 from locales import SUPPORTED_LOCALES
 from tests.conftest import Clock
 from tests.e2e.test_bad_input import DUE_QUESTION, at_date_question
-from tests.e2e.transcript import PROGRESS, says
+from tests.e2e.transcript import PROGRESS, flat, says
 from tests.scheduler.conftest import make_family
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -42,6 +42,8 @@ Sessions = async_sessionmaker[AsyncSession]
         ("ar", "ابني بلع بطارية", Emergency.SWALLOWED_BATTERY),
         ("pl", "noworodek ma gorączkę 38,5", Emergency.YOUNG_BABY_FEVER),
         ("en", "she fell and hit her head and now she keeps being sick", Emergency.INJURY),
+        ("en", "my partner shook the baby", Emergency.SHAKEN_BABY),
+        ("pt", "o meu marido sacudiu o bebé com força", Emergency.SHAKEN_BABY),
     ],
 )
 async def test_an_emergency_message_gets_signposting_in_the_familys_language(
@@ -108,7 +110,10 @@ async def test_a_question_about_a_red_flag_gets_articles_under_the_999_line(
         "If this is happening now, call 999. If you are worried, call NHS 111.\n\n"
         "Here is what I found:"
     )
-    assert reply.buttons, "the articles come with the line"
+    assert set(flat(reply.buttons)[:2]) == {
+        "When your baby is unwell: getting the right help",
+        "Urgent help in a crisis",
+    }, "the urgent-help shelf comes first"
 
 
 async def test_an_everyday_question_gets_articles_without_the_999_line(

@@ -54,6 +54,7 @@ def test_the_shipped_rules_load_and_cover_every_kind_of_emergency() -> None:
             "rules:\n  - category: abuse\n    matches: 'hits me'\n",
             "missing field 'rules[1].match'",
         ),
+        ("rules: []\nrules: []\n", "key 'rules' is written twice"),
     ],
 )
 def test_a_wrong_rule_is_refused_with_the_file_the_rule_and_what_is_wrong(

@@ -10,12 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 
-from domain import families, life_events
+from domain import families, life_events, outbox
 from domain.appointments import EVENING_BEFORE, SOON, add_appointment, reminder_times
 from local_bot_api.server import BotApiServer
 from resources.message_plan import MessagePlan
 from resources.service import ServiceRules
-from domain import outbox
 from scheduler.planner import run_planner
 from store.models import ConversationState, Delivery, DeliveryStatus, Family, SendTime
 from tests.conftest import Clock
