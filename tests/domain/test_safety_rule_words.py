@@ -11,13 +11,13 @@ plus one probe rule that names only that word, and name the rule the message rea
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import replace
 from functools import cache
 
 import pytest
 
 from domain.safety import Emergency, EmergencyDetector
+from locales.text_folding import LETTER_VARIANTS, without_marks
 from resources.safety_rules import Rule, SafetyRules, shipped_safety_rules
 
 ARABIC_LETTER = re.compile("[\u0621-\u064a]")
@@ -29,10 +29,7 @@ PROBE = "probe for "
 
 def fold(word: str) -> str:
     """Rule words as the detector folds them: no case, accents, tashkeel or hamza seats."""
-    folded = word.casefold().replace("ة", "ه").replace("ى", "ي")
-    return "".join(
-        c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c)
-    )
+    return without_marks(word.casefold().translate(LETTER_VARIANTS))
 
 
 @cache
