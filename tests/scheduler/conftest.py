@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -14,7 +15,8 @@ from domain import families, life_events
 from local_bot_api.server import BotApiServer
 from resources.message_plan import MessagePlan, load_plan
 from resources.service import ServiceRules, shipped_service_rules
-from scheduler.dispatcher import Dispatcher
+from scheduler.dispatcher import Dispatcher, DispatchReport
+from store.engine import create_engine, session_factory
 from store.models import Family, Role, SendTime
 from tests.conftest import Clock
 
@@ -108,3 +110,41 @@ def make_dispatcher(
         clock=clock,
         **options,  # type: ignore[arg-type]
     )
+
+
+async def race_dispatchers(
+    count: int,
+    database_url: str,
+    bot_api: BotApiServer,
+    plan: MessagePlan,
+    rules: ServiceRules,
+    clock: Clock,
+    *,
+    batch_size: int,
+) -> list[DispatchReport]:
+    """`count` dispatchers, each with its own engine and bot, running one pass at the same time.
+
+    Every send takes as long as a short trip to Telegram, and every engine is connected first,
+    so the dispatchers really overlap instead of one finishing before the next starts.
+    """
+    engines = [create_engine(database_url) for _ in range(count)]
+    bots = [Bot(f"1:A-dispatcher-{n}", base_url=bot_api.base_url) for n in range(count)]
+    bot_api.add_latency(0.01)
+    try:
+        for client in bots:
+            await client.initialize()
+        for engine in engines:
+            async with engine.connect():
+                pass
+        dispatchers = [
+            make_dispatcher(
+                session_factory(engine), client, plan, rules, clock, batch_size=batch_size
+            )
+            for engine, client in zip(engines, bots, strict=True)
+        ]
+        return await asyncio.gather(*(d.run_once() for d in dispatchers))
+    finally:
+        for client in bots:
+            await client.shutdown()
+        for engine in engines:
+            await engine.dispose()

@@ -24,10 +24,9 @@ from resources.message_plan import MessagePlan, Priority
 from resources.service import ServiceRules
 from scheduler import dispatcher as dispatcher_module
 from scheduler.dispatcher import WRITE_GATHER
-from store.engine import create_engine, session_factory
 from store.models import Delivery, DeliveryStatus, Family, SendTime
 from tests.conftest import Clock
-from tests.scheduler.conftest import LONDON, local, make_dispatcher, make_family
+from tests.scheduler.conftest import LONDON, local, make_dispatcher, make_family, race_dispatchers
 from tests.scheduler.dispatcher_process import CONCURRENCY
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -272,25 +271,7 @@ async def test_three_dispatchers_at_once_send_a_family_one_planned_message_a_day
         await make_family(sessions, plan, clock, chat, born=BORN)
         await add_plan_rows(sessions, plan, chat, date(2026, 11, 23), 3)
         bot_api.user(user_id=chat)
-    engines = [create_engine(database_url) for _ in range(3)]
-    bots = [Bot(f"1:A-dispatcher-{n}", base_url=bot_api.base_url) for n in range(3)]
-    bot_api.add_latency(0.01)
-    try:
-        for client in bots:
-            await client.initialize()
-        for engine in engines:
-            async with engine.connect():
-                pass
-        dispatchers = [
-            make_dispatcher(session_factory(engine), client, plan, rules, clock, batch_size=10)
-            for engine, client in zip(engines, bots, strict=True)
-        ]
-        reports = await asyncio.gather(*(d.run_once() for d in dispatchers))
-    finally:
-        for client in bots:
-            await client.shutdown()
-        for engine in engines:
-            await engine.dispose()
+    reports = await race_dispatchers(3, database_url, bot_api, plan, rules, clock, batch_size=10)
     assert sum(r.outcomes["sent"] for r in reports) == len(chats)
     assert [len(bot_api.user(user_id=chat).messages) for chat in chats] == [1] * len(chats)
     clock.advance(hours=3)  # later the same day: still nothing more

@@ -3,7 +3,6 @@ rules, and what happens when Telegram says no."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -18,7 +17,14 @@ from resources.service import ServiceRules
 from scheduler.planner import run_planner
 from store.models import ConversationState, Delivery, DeliveryStatus, Family, SendTime
 from tests.conftest import Clock
-from tests.scheduler.conftest import LONDON, get_family, local, make_dispatcher, make_family
+from tests.scheduler.conftest import (
+    LONDON,
+    get_family,
+    local,
+    make_dispatcher,
+    make_family,
+    race_dispatchers,
+)
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -440,37 +446,12 @@ async def test_two_dispatchers_at_once_send_each_delivery_exactly_once(
     bot_api: BotApiServer,
     clock: Clock,
 ) -> None:
-    from store.engine import create_engine, session_factory
-
     clock.now = local(2026, 11, 23, 10)
     chats = range(1000, 1300)
     for chat in chats:
         await make_family(sessions, plan, clock, chat, born=date(2026, 10, 1))
         bot_api.user(user_id=chat)
-    engines = [create_engine(database_url), create_engine(database_url)]
-    bots = [
-        Bot("1:A-first-dispatcher", base_url=bot_api.base_url),
-        Bot("1:A-second-dispatcher", base_url=bot_api.base_url),
-    ]
-    # Each send takes as long as a short trip to Telegram, and both engines are connected first,
-    # so the two dispatchers really do overlap instead of one finishing before the other starts.
-    bot_api.add_latency(0.01)
-    try:
-        for client in bots:
-            await client.initialize()
-        for engine in engines:
-            async with engine.connect():
-                pass
-        dispatchers = [
-            make_dispatcher(session_factory(engine), client, plan, rules, clock, batch_size=25)
-            for engine, client in zip(engines, bots, strict=True)
-        ]
-        reports = await asyncio.gather(*(d.run_once() for d in dispatchers))
-    finally:
-        for client in bots:
-            await client.shutdown()
-        for engine in engines:
-            await engine.dispose()
+    reports = await race_dispatchers(2, database_url, bot_api, plan, rules, clock, batch_size=25)
     assert sum(r.outcomes["sent"] for r in reports) == len(chats)
     assert all(r.outcomes["sent"] > 0 for r in reports), [r.outcomes["sent"] for r in reports]
     assert [len(bot_api.user(user_id=chat).messages) for chat in chats] == [1] * len(chats)
