@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import datetime
+from html import escape
 from io import BytesIO
 
 from telegram import ChatMember, Update
@@ -21,6 +22,7 @@ from bot.keyboards import column
 from bot.language import family_locale
 from bot.menu import registered_family, send_menu
 from bot.steps import END, Handler, show_choice
+from domain import referrals
 from locales import gettext_for
 
 ERASURE_CODE = r"[A-Za-z0-9_-]{8}"  # secrets.token_urlsafe(6)
@@ -159,7 +161,11 @@ async def _erase(update: Update, context: GrowWellContext) -> None:
     assert update.effective_chat is not None
     locale = await family_locale(update, context)
     await show_choice(update)
-    await context.family.erase()
+    try:
+        await context.family.erase()
+    except referrals.ErasureRefused as refused:
+        await _erasure_waits(update, context, refused.held, locale)
+        return
     context.drafts.clear()
     context.application.drop_chat_data(update.effective_chat.id)
     _ = gettext_for(locale)
@@ -169,6 +175,32 @@ async def _erase(update: Update, context: GrowWellContext) -> None:
             "All your details have been deleted. Thank you for using Grow Well. "
             "If you want to come back, just send /start."
         ),
+    )
+
+
+async def _erasure_waits(
+    update: Update, context: GrowWellContext, held: list[referrals.HeldRequest], locale: str
+) -> None:
+    """Staff are still helping with a request: nothing is deleted yet. Each held request tells
+    its team (its action log and group post), and the family is told which and why."""
+    async with context.family.editing() as edit:
+        for request in held:
+            await referrals.note_erasure_asked(edit.session, request.referral_id, context.now())
+    _ = gettext_for(locale)
+    spokes = context.services.spokes
+    names = "\n".join(
+        f"• {request.reference} ({escape(spoke.name[locale] if spoke else request.spoke_id)})"
+        for request, spoke in ((r, spokes.get(r.spoke_id)) for r in held)
+    )
+    await _reply(
+        update,
+        _(
+            "I can't delete your details yet, because the team is still helping you with:\n"
+            "{requests}\n\n"
+            "They need your details to finish this. I have told them that you asked me to "
+            "delete everything, and they will talk to you about it. Nothing has been deleted, "
+            "and your messages carry on as before."
+        ).format(requests=names),
     )
 
 

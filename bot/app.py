@@ -15,11 +15,14 @@ from bot import (
     account,
     fallbacks,
     library,
+    my_requests,
     onboarding,
     reminders,
     safety,
     screening,
     settings_conversation,
+    staff,
+    support,
 )
 from bot.aiohttp_request import AiohttpRequest
 from bot.commands import register_commands
@@ -30,6 +33,7 @@ from bot.persistence import DatabasePersistence
 from bot.rate_limit import RepliesFirst
 from bot.update_order import ChatOrderedUpdates
 from config.settings import Settings
+from domain.referrals import calendar_for
 from domain.safety import EmergencyDetector
 from resources.bundle import Resources, load_resources
 from resources.library_search import LibrarySearch
@@ -110,17 +114,28 @@ def build_application(
         safety=EmergencyDetector(data.safety),
         article_ids=frozenset(data.library.ids),
         default_locale=settings.default_locale,
+        spokes=data.spokes,
+        calendar=calendar_for(data.spokes),
     )
+    # Staff desks and the queue buttons first: they stop here, so staff never get family replies.
+    application.add_handlers(staff.handlers(), group=staff.STAFF_GROUP)
     application.add_handlers(safety.handlers(), group=SAFETY_GROUP)
     application.add_handlers(
         [
             *screening.handlers(),
             conversation(
-                [onboarding.flow(), settings_conversation.flow(), reminders.appointment_flow()],
+                [
+                    onboarding.flow(),
+                    settings_conversation.flow(),
+                    reminders.appointment_flow(),
+                    support.flow(),
+                    my_requests.message_flow(),
+                ],
                 timeout=data.rules.conversations.timeout,
             ),
             *reminders.handlers(),
             *library.handlers(),
+            *my_requests.handlers(),
             *account.handlers(),
             *fallbacks.handlers(),
         ],

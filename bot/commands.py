@@ -15,6 +15,8 @@ COMMANDS = (
     ("library", N_("Trusted answers for parents")),
     ("reminders", N_("What is coming up, and your tips")),
     ("appointment", N_("Add an appointment to be reminded of")),
+    ("support", N_("Ask the health visiting team for support")),
+    ("requests", N_("My requests for support")),
     ("settings", N_("Change your details")),
     ("pause", N_("Pause messages")),
     ("resume", N_("Start messages again")),

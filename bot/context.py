@@ -13,11 +13,13 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.family_access import FamilyAccess
 from domain.safety import EmergencyDetector
+from domain.working_days import WorkingCalendar
 from resources.areas import Areas
 from resources.library import Library
 from resources.library_search import LibrarySearch
 from resources.message_plan import MessagePlan
 from resources.service import ServiceRules
+from resources.spokes import Spokes
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Services:
     safety: EmergencyDetector
     article_ids: frozenset[str]
     default_locale: str
+    spokes: Spokes  # requests for support: the spokes, teams and notices
+    calendar: WorkingCalendar  # working days and hours, for targets to first contact
 
 
 _Data = dict[str, Any]

@@ -24,11 +24,13 @@ from resources.library import (
     Article,
     Audience,
     ReadingOrder,
-    Topic,
     family_audiences,
     render_pages,
     sources_footer,
 )
+from resources.spokes import HUB
+from resources.topics import Topic
+from scheduler.rendering import support_button
 from store.models import ArticleVote, Family
 
 PER_PAGE = 6
@@ -176,6 +178,9 @@ def _article_markup(
                 (_("👎 Not helpful"), f"lib:v:{article.id}:0"),
             ]
         )
+        # Support from a person on what the article is about (resources/spokes.yaml topics).
+        for spoke in context.services.spokes.for_topic(article.topic):
+            rows.append([support_button(spoke, locale)])
     rows.append([(topic_label(article.topic, locale), f"lib:t:{article.topic}:0")])
     return keyboard(rows)
 
@@ -276,7 +281,7 @@ async def answer_question(update: Update, context: GrowWellContext, locale: str)
             reply_markup=keyboard(
                 [
                     [(_("📚 Library topics"), "lib:home")],
-                    [(_("🙋 Ask a health visitor"), "lib:ask")],
+                    [(_("🙋 Ask a health visitor"), f"sup:s:{HUB}")],
                 ]
             ),
         )
@@ -288,21 +293,6 @@ async def answer_question(update: Update, context: GrowWellContext, locale: str)
     )
 
 
-async def ask_health_visitor(update: Update, context: GrowWellContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
-    _ = gettext_for(await family_locale(update, context))
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(
-        _(
-            "Your health visitor is happy to help with any question, big or small. Ask them at "
-            "your next visit or clinic. If you are worried about your baby's health now, call "
-            "NHS 111. In an emergency, call 999."
-        )
-    )
-
-
 def handlers() -> list[Handler]:
     return [
         CommandHandler("library", show_topics),
@@ -311,5 +301,4 @@ def handlers() -> list[Handler]:
         CallbackQueryHandler(article_pressed, pattern=r"^lib:a:[a-z0-9-]{1,58}$"),
         CallbackQueryHandler(page_pressed, pattern=r"^lib:p:[a-z0-9-]{1,50}:\d{1,2}$"),
         CallbackQueryHandler(vote_pressed, pattern=r"^lib:v:[a-z0-9-]{1,50}:[01]$"),
-        CallbackQueryHandler(ask_health_visitor, pattern="^lib:ask$"),
     ]

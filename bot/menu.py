@@ -16,6 +16,7 @@ def menu_markup(locale: str) -> InlineKeyboardMarkup:
     _ = gettext_for(locale)
     return keyboard(
         [
+            [(_("🤝 Get support"), "menu:support"), (_("📨 My requests"), "menu:requests")],
             [(_("📚 Library"), "menu:library"), (_("🔔 My reminders"), "menu:reminders")],
             [(_("⚙️ Settings"), "menu:settings"), (_("⏸ Pause messages"), "menu:pause")],
             [(_("📄 My data"), "menu:mydata"), (_("❓ Help"), "menu:help")],

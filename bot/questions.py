@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from babel.dates import format_time
 from telegram import Update
 
 from bot.context import GrowWellContext
@@ -20,7 +19,7 @@ from domain.dates import (
     parse_date,
 )
 from domain.families import set_area
-from locales import BABEL_LOCALES, LANGUAGE_NAMES, N_, SUPPORTED_LOCALES, format_day, gettext_for
+from locales import LANGUAGE_NAMES, N_, SUPPORTED_LOCALES, format_clock, format_day, gettext_for
 from resources.areas import OUTSIDE_SEFTON
 from store.models import Role, SendTime
 
@@ -51,7 +50,7 @@ async def ask_language(update: Update, context: GrowWellContext) -> None:
 
 def time_label(send_time: SendTime, context: GrowWellContext, locale: str) -> str:
     moment = getattr(context.services.rules.send_times, send_time.value)
-    shown = format_time(moment, "short", locale=BABEL_LOCALES[locale])
+    shown = format_clock(moment, locale)
     return gettext_for(locale)(TIME_LABELS[send_time]).format(time=shown)
 
 

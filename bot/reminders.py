@@ -22,7 +22,8 @@ from domain.appointments import MAX_WHAT, add_appointment, parse_time
 from domain.dates import DateInputError, parse_date
 from domain.schedule import upcoming_for_child
 from locales import N_, format_day, gettext_for
-from resources.message_plan import Priority, Topic
+from resources.message_plan import Priority
+from resources.topics import Topic
 from scheduler.rendering import topic_name
 from store.models import Family
 

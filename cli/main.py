@@ -1,4 +1,5 @@
-"""The `growwell` command: run the bot, migrate the database, keep the catalogs up to date."""
+"""The `growwell` command: run the bot (or, with no token, the sandbox), migrate the database,
+keep the catalogs up to date."""
 
 from __future__ import annotations
 
@@ -6,23 +7,40 @@ import argparse
 import asyncio
 import sys
 
+from cli.lean import restart_without_docstrings
+from cli.staff import add_staff_parser
 from config.logs import configure_logging, describe_error, secrets_of
 from config.settings import SettingsError, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="growwell", description=__doc__)
+    # `growwell --port N` as well as `growwell run --port N`: the subcommands' copies leave the
+    # value alone unless given (SUPPRESS).
+    port_help = "the sandbox page's port when there is no token (default 8080)"
+    parser.add_argument("--port", type=int, help=port_help)
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="run the bot (the default)")
+    run = commands.add_parser(
+        "run", help="run the bot (the default); with no token, the sandbox in a browser"
+    )
+    run.add_argument("--port", type=int, default=argparse.SUPPRESS, help=port_help)
+    sandbox = commands.add_parser(
+        "sandbox", help="try the bot in a browser, with no Telegram account and no internet"
+    )
+    sandbox.add_argument("--port", type=int, default=argparse.SUPPRESS, help=port_help)
+    sandbox.add_argument("--reset", action="store_true", help="start with no families")
     database = commands.add_parser("db", help="database commands")
     database.add_argument("action", choices=["upgrade"], help="bring the schema up to date")
     catalogs = commands.add_parser("catalogs", help="translation catalogs")
     catalogs.add_argument("action", choices=["update"], help="extract strings and merge them")
+    add_staff_parser(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if argv is None and args.command in (None, "run", "sandbox"):
+        restart_without_docstrings()  # from the command line: the bot runs for days
     if args.command == "catalogs":
         from cli.catalogs import update_catalogs
 
@@ -34,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"growwell: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.library_log_level, secrets_of(settings))
+    if args.command == "staff":
+        from cli.staff import run_staff
+
+        return run_staff(args, settings)
     if args.command == "db":
         from store.engine import DATABASE_FAULTS, database_fault
         from store.migrate import upgrade
@@ -45,13 +67,6 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print("growwell: database is up to date")
         return 0
-    if settings.token is None:
-        print(
-            "growwell: set TELEGRAM_BOT_TOKEN to the token @BotFather gave you "
-            "(e.g. TELEGRAM_BOT_TOKEN=123456789:AA... growwell), then run again",
-            file=sys.stderr,
-        )
-        return 2
     from domain.safety import EmergencyDetector
     from resources.bundle import RESOURCE_ERRORS, load_resources
 
@@ -61,6 +76,19 @@ def main(argv: list[str] | None = None) -> int:
     except RESOURCE_ERRORS as error:
         print(f"growwell: {error}", file=sys.stderr)
         return 2
+    if args.command == "sandbox" or settings.token is None:
+        # No token: the sandbox, so a first run shows what families would see.
+        from sandbox.runner import PortInUse, run_sandbox
+
+        port = args.port or settings.sandbox_port
+        try:
+            run_sandbox(
+                settings, port=port, reset=getattr(args, "reset", False), resources=resources
+            )
+        except PortInUse as error:
+            print(f"growwell: {error}", file=sys.stderr)
+            return 2
+        return 0
     from telegram.error import TelegramError
 
     from bot.polling import StartupError, run_polling

@@ -35,7 +35,10 @@ class Settings(BaseSettings):
     # Libraries (PTB, HTTP clients, SQLAlchemy, APScheduler) log at WARNING and above unless this
     # asks for more; their DEBUG lines hold message text and chat ids.
     library_log_level: str | None = None
-    sandbox_port: int = Field(default=8081, ge=1, le=65535)
+    # Where `growwell run` without a token serves the sandbox page (127.0.0.1 only).
+    sandbox_port: int = Field(default=8080, ge=1, le=65535)
+    # The sandbox's own SQLite file; its chats and clock are kept beside it (.json).
+    sandbox_database: str = "var/sandbox.db"
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales.text_folding import ARABIC_DIGITS
 from resources.service import ServiceRules
+from resources.topics import Topic
 from store.models import Appointment, Delivery, DeliveryStatus, Family
 
 EVENING_BEFORE = "appointment_evening_before"
@@ -88,7 +89,7 @@ async def add_appointment(
                 family_id=family.id,
                 appointment_id=appointment.id,
                 entry_key=key,
-                topic="review",
+                topic=Topic.REVIEWS.value,
                 priority=15,
                 due_on=send_at.date(),
                 stale_on=day,

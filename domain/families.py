@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import referrals
 from store.models import (
     Appointment,
     ArticleVote,
@@ -18,6 +19,7 @@ from store.models import (
     Delivery,
     Family,
     MutedTopic,
+    Referral,
     Role,
     SendTime,
 )
@@ -190,13 +192,23 @@ async def export_family(session: AsyncSession, family: Family) -> dict[str, Any]
         ],
         "last_seen_at": _iso(family.last_seen_at),
         "blocked": family.blocked,
+        "requests_for_support": await referrals.export_for_family(session, family.id),
     }
 
 
-async def erase_family(session: AsyncSession, chat_id: int) -> bool:
-    """Delete the family and every row about it; rows keyed by family cascade in the database."""
+async def erase_family(
+    session: AsyncSession, chat_id: int, *, now: datetime | None = None
+) -> bool:
+    """Delete the family and every row about it; rows keyed by family cascade in the database.
+
+    Requests for support are decided first (domain/referrals.py): while staff hold one, this
+    raises `referrals.ErasureRefused` with what the bot tells the family and the team, and
+    nothing is erased; otherwise new requests are cancelled and every request keeps only what
+    the service counts, with no personal details.
+    """
     family = await find_family(session, chat_id)
     if family is not None:
+        await referrals.detach_family(session, family.id, now or datetime.now(UTC))
         await session.delete(family)
     # Drafts before states: the order the bot's persistence writes them, so the two never wait
     # for each other (a deadlock on PostgreSQL).
@@ -209,9 +221,14 @@ async def erase_unfinished_sign_ups(session: AsyncSession, *, quiet_since: datet
     """Erase families that agreed to the privacy notice but never finished signing up, and have
     not written since `quiet_since`; returns how many. We keep no details we do not use."""
     last_word = func.coalesce(Family.last_seen_at, Family.consented_at)
+    # A request staff hold keeps its family until they close it (never the case before sign-up
+    # ends, but the rule is the same for everyone).
+    held = exists().where(Referral.family_id == Family.id, Referral.status.in_(referrals.HELD))
     chat_ids = list(
         await session.scalars(
-            select(Family.chat_id).where(Family.registered_at.is_(None), last_word < quiet_since)
+            select(Family.chat_id).where(
+                Family.registered_at.is_(None), last_word < quiet_since, ~held
+            )
         )
     )
     for chat_id in chat_ids:

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import families, outbox
 from domain.outbox import WHERE_YOU_ARE_NOW
 from domain.planning import plan_child, plan_family_questions, replan_child
-from resources.message_plan import MessagePlan, Priority, Topic, Track
+from resources.message_plan import MessagePlan, Priority, Track
+from resources.topics import Topic
 from store.models import Child, Delivery, DeliveryStatus, Family, MutedTopic
 
 
@@ -24,7 +25,7 @@ def _welcome_row(family: Family, child: Child, now: datetime, today: date) -> De
         family_id=family.id,
         child_id=child.id,
         entry_key=WHERE_YOU_ARE_NOW,
-        topic=Topic.REVIEW.value,
+        topic=Topic.REVIEWS.value,
         priority=20,
         due_on=today,
         stale_on=today + timedelta(days=7),

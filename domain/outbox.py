@@ -21,6 +21,7 @@ from uuid import uuid4
 
 from sqlalchemy import and_, delete, exists, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from store.models import (
     Appointment,
@@ -30,6 +31,9 @@ from store.models import (
     Delivery,
     DeliveryStatus,
     Family,
+    Referral,
+    ReferralEvent,
+    ReferralMessage,
     SendTime,
 )
 
@@ -64,6 +68,20 @@ class Claimed:
     # The family's day this row reserved (None if it holds none), and what it was before.
     reserved_on: date | None
     day_before: date | None
+    # A notice about the family's request for support (claim_notices), or None.
+    notice: ReferralNotice | None = None
+
+
+@dataclass(frozen=True)
+class ReferralNotice:
+    """What a family is told about its request: the event, and what the words need."""
+
+    event_kind: str
+    reference: str
+    spoke_id: str
+    outcome: str | None
+    decline_reason: str | None
+    text: str | None  # a staff member's message
 
 
 def passed_send_times(send_times: dict[SendTime, time], now_local: time) -> list[SendTime]:
@@ -105,6 +123,7 @@ def _due(now: datetime, today: date, passed_slots: list[SendTime]) -> Any:
     )
     return and_(
         Delivery.status == DeliveryStatus.PENDING,
+        Delivery.referral_event_id.is_(None),  # notices go their own way: claim_notices
         Delivery.stale_on >= today,
         or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
         or_(Delivery.child_id.is_(None), active_child),
@@ -250,6 +269,109 @@ async def claim_batch(
             )
         )
     return claimed
+
+
+async def claim_notices(session: AsyncSession, *, now: datetime, limit: int) -> list[Claimed]:
+    """Claim notices about requests for support (domain/referrals.py) that are due now.
+
+    Unlike planned messages they answer something the family asked for, so they do not wait
+    for the family to be idle, out of a conversation or unpaused (only quiet hours, which the
+    dispatcher keeps, and a blocked chat hold them). A family gets its notices in order: one
+    waits while an older one to the same family is still unsent.
+    """
+    older = aliased(Delivery)
+    earlier_unsent = exists().where(
+        older.family_id == Delivery.family_id,
+        older.referral_event_id.is_not(None),
+        older.status.in_(_OPEN),
+        older.id < Delivery.id,
+    )
+    due = (
+        select(Delivery.id)
+        .join(Family, Family.id == Delivery.family_id)
+        .where(
+            Delivery.referral_event_id.is_not(None),
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.send_at <= now,
+            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+            Family.blocked.is_(False),
+            ~earlier_unsent,
+        )
+        .order_by(Delivery.id)
+        .limit(limit)
+        .with_for_update(of=Delivery, skip_locked=True)
+    )
+    picked = list(await session.scalars(due))
+    if not picked:
+        return []
+    token = uuid4().hex
+    claimed_ids = list(
+        await session.scalars(
+            update(Delivery)
+            .where(Delivery.id.in_(picked), Delivery.status == DeliveryStatus.PENDING)
+            .values(
+                status=DeliveryStatus.SENDING,
+                claim_token=token,
+                claimed_at=now,
+                attempts=Delivery.attempts + 1,
+            )
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not claimed_ids:
+        return []
+    rows = (
+        await session.execute(
+            select(Delivery, Family.chat_id, Family.locale, ReferralEvent, Referral)
+            .join(Family, Family.id == Delivery.family_id)
+            .join(ReferralEvent, ReferralEvent.id == Delivery.referral_event_id)
+            .join(Referral, Referral.id == ReferralEvent.referral_id)
+            .where(Delivery.id.in_(claimed_ids))
+            .order_by(Delivery.id)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    message_ids = [
+        event.detail["message_id"] for _, _, _, event, _ in rows if "message_id" in event.detail
+    ]
+    texts = dict(
+        (
+            await session.execute(
+                select(ReferralMessage.id, ReferralMessage.text).where(
+                    ReferralMessage.id.in_(message_ids)
+                )
+            )
+        ).all()
+    )
+    return [
+        Claimed(
+            delivery_id=delivery.id,
+            claim=token,
+            entry_key=delivery.entry_key,
+            topic=delivery.topic,
+            is_plan_row=False,
+            chat_id=chat_id,
+            family_id=delivery.family_id,
+            locale=locale,
+            attempts=delivery.attempts,
+            birth_date=None,
+            due_date=None,
+            appointment_what=None,
+            appointment_at=None,
+            reserved_on=None,
+            day_before=None,
+            notice=ReferralNotice(
+                event_kind=event.kind,
+                reference=referral.reference,
+                spoke_id=referral.spoke_id,
+                outcome=referral.outcome,
+                decline_reason=referral.decline_reason,
+                text=texts.get(event.detail.get("message_id", 0)),
+            ),
+        )
+        for delivery, chat_id, locale, event, referral in rows
+    ]
 
 
 async def _reserve_days(session: AsyncSession, family_ids: list[int], today: date) -> set[int]:
@@ -425,6 +547,7 @@ async def cancel_about_child(session: AsyncSession, child: Child, reason: str) -
         Delivery.family_id == child.family_id,
         Delivery.child_id.is_(None),
         Delivery.appointment_id.is_(None),
+        Delivery.referral_event_id.is_(None),  # a reply about a request for support still goes
     )
     result = await session.execute(
         update(Delivery)

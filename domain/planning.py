@@ -11,12 +11,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import outbox
 from resources.message_plan import SEASON_MARK, MessagePlan, PlanEntry, Priority
+from store.dialects import insert_or_ignore
 from store.models import Child, ChildStatus, Delivery, DeliveryStatus, Family, MutedTopic
 
 HORIZON_DAYS = 2  # rows are planned this many days ahead, so a short outage loses nothing
@@ -28,9 +27,7 @@ QUESTION_PRIORITY = -1
 
 def insert_deliveries(session: AsyncSession) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING in the session's dialect."""
-    if session.get_bind().dialect.name == "postgresql":
-        return pg_insert(Delivery)
-    return sqlite_insert(Delivery)
+    return insert_or_ignore(Delivery, session.get_bind().dialect.name)
 
 
 def had_before_it_was_yearly(entry: PlanEntry, child_id: Any) -> Any:

@@ -6,7 +6,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from resources.message_plan import MessagePlan, PlanEntry, Priority, Topic
+from resources.message_plan import MessagePlan, PlanEntry, Priority
+from resources.topics import Topic
 
 # How far ahead a yearly entry's seasons are looked for (the next autumn's flu vaccine).
 SEASONS_AHEAD = timedelta(days=2 * 366)

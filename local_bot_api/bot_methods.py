@@ -6,7 +6,7 @@ import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from local_bot_api.chats import PrivateChat, SentMessage, UploadedDocument
+from local_bot_api.chats import GroupChat, PrivateChat, SentMessage, UploadedDocument
 from local_bot_api.errors import BotApiError, bad_request
 from local_bot_api.html_markup import FormattedText, parse_html
 from local_bot_api.keyboards import ReplyMarkup, parse_reply_markup
@@ -51,11 +51,23 @@ class BotApi:
     ``call`` runs one method for one token; the HTTP layer only decodes and encodes.
     """
 
-    def __init__(self, bot_username: str, bot_first_name: str) -> None:
+    def __init__(
+        self,
+        bot_username: str,
+        bot_first_name: str,
+        clock: Callable[[], float] = time.time,
+        open_groups: bool = False,
+    ) -> None:
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
         self.bot = self._bot_user("0")
+        self.clock = clock
+        # Whether a send to an unknown group id (negative) makes the group, as if the bot had
+        # been added to it: the sandbox shows whatever group the bot is configured to post to.
+        self.open_groups = open_groups
         self.chats: dict[int, PrivateChat] = {}
+        # Told of every message that appears or changes in any chat (see PrivateChat.watchers).
+        self.watchers: list[Callable[[PrivateChat, int], None]] = []
         self.updates = UpdateQueue()
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.webhook: dict[str, Any] = {"url": ""}
@@ -234,7 +246,7 @@ class BotApi:
             and inline_keyboard == current.inline_keyboard
         ):
             raise bad_request(_NOT_MODIFIED)
-        raw = {**current.raw, "text": formatted.text, "edit_date": int(time.time())}
+        raw = {**current.raw, "text": formatted.text, "edit_date": int(self.clock())}
         raw.pop("entities", None)
         if formatted.entities:
             raw["entities"] = formatted.entities
@@ -247,7 +259,7 @@ class BotApi:
         inline_keyboard = _inline_keyboard_for_edit(params)
         if inline_keyboard == current.inline_keyboard:
             raise bad_request(_NOT_MODIFIED)
-        raw = {**current.raw, "edit_date": int(time.time())}
+        raw = {**current.raw, "edit_date": int(self.clock())}
         formatted = FormattedText(current.visible_text)
         return self._record_edit(
             chat, current, raw, inline_keyboard, current.text, current.parse_mode, formatted
@@ -347,8 +359,19 @@ class BotApi:
         if not chat_id:
             raise bad_request("chat_id is empty")
         chat = self.chats.get(int(chat_id)) if chat_id.lstrip("-").isdigit() else None
+        if chat is None and self.open_groups and chat_id.startswith("-") and chat_id[1:].isdigit():
+            chat = self.group(int(chat_id), title=f"Group {chat_id}")
         if chat is None:
             raise bad_request("chat not found")
+        return chat
+
+    def group(self, chat_id: int, title: str) -> PrivateChat:
+        """The group with this (negative) id, created with ``title`` on first use."""
+        existing = self.chats.get(chat_id)
+        if existing is not None:
+            return existing
+        chat = GroupChat({"id": chat_id, "title": title}, clock=self.clock, watchers=self.watchers)
+        self.chats[chat_id] = chat
         return chat
 
     def _reachable_chat(self, params: RequestParams) -> PrivateChat:

@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +86,12 @@ class PrivateChat:
     # The reply keyboard the user has open, as rows of button texts.
     reply_keyboard: list[list[str]] | None = None
     reply_keyboard_one_time: bool = False
+    # The server's clock, in seconds since the epoch: the date on every message (the sandbox
+    # moves it).
+    clock: Callable[[], float] = time.time
+    # Called with the chat and a message id whenever a message appears or changes (the sandbox
+    # page follows chats this way); shared with the server, so watchers added later count.
+    watchers: list[Callable[["PrivateChat", int], None]] = field(default_factory=list)
     _last_message_id: int = field(default=0, init=False)
     _changed: asyncio.Event = field(default_factory=asyncio.Event, init=False)
 
@@ -106,7 +113,7 @@ class PrivateChat:
         self._last_message_id += 1
         message = {
             "message_id": self._last_message_id,
-            "date": int(time.time()),
+            "date": int(self.clock()),
             "chat": self.chat_object,
             "from": sender,
             **content,
@@ -126,6 +133,16 @@ class PrivateChat:
             self.messages[version.message_id] = version.raw
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
+        self.notify(version.message_id)
+
+    def notify(self, message_id: int) -> None:
+        """Tell the watchers that a message of this chat appeared or changed."""
+        for watcher in self.watchers:
+            watcher(self, message_id)
+
+    def continue_numbering(self, last_message_id: int) -> None:
+        """Number new messages after ``last_message_id`` (a chat restored from a snapshot)."""
+        self._last_message_id = max(self._last_message_id, last_message_id)
 
     async def wait_for_activity(self, revision: int, seconds: float) -> bool:
         """Wait until the bot does something after ``revision``; False if it stays silent."""
@@ -136,3 +153,13 @@ class PrivateChat:
         except TimeoutError:
             return len(self.activity) > revision
         return True
+
+
+@dataclass(slots=True)
+class GroupChat(PrivateChat):
+    """A group the bot writes to, such as a staff group: ``user`` holds the group's id (negative,
+    as on Telegram) and its title. Only the bot posts in it."""
+
+    @property
+    def chat_object(self) -> dict[str, Any]:
+        return {"id": self.id, "type": "supergroup", "title": self.user["title"]}

@@ -2,12 +2,14 @@
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
 from local_bot_api.bot_methods import BotApi
-from local_bot_api.chats import PrivateChat
+from local_bot_api.chats import GroupChat, PrivateChat
 from local_bot_api.control_api import add_control_routes
 from local_bot_api.errors import BotApiError, bad_request
 from local_bot_api.faults import ConnectionDropped, Fault, FaultPlan, SendRateLimit, ServerStats
@@ -35,8 +37,12 @@ class BotApiServer:
         host: str = "127.0.0.1",
         bot_username: str = "growwell_test_bot",
         bot_first_name: str = "Grow Well",
+        clock: Callable[[], float] = time.time,
+        open_groups: bool = False,
     ) -> None:
-        self.api = BotApi(bot_username, bot_first_name)
+        """``clock`` dates every message (seconds since the epoch); ``open_groups`` lets the bot
+        post to any group id, which then exists, instead of answering "chat not found"."""
+        self.api = BotApi(bot_username, bot_first_name, clock=clock, open_groups=open_groups)
         self.stats = ServerStats()
         self._faults = FaultPlan()
         self._rate_limit: SendRateLimit | None = None
@@ -60,7 +66,11 @@ class BotApiServer:
         """Listen on the configured port; port 0 picks a free one, read back from ``url``."""
         runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
-        await web.TCPSite(runner, self._host, self._port).start()
+        try:
+            await web.TCPSite(runner, self._host, self._port).start()
+        except OSError:  # the port is taken: free what was set up before saying so
+            await runner.cleanup()
+            raise
         self._port = runner.addresses[0][1]
         self._runner = runner
 
@@ -109,9 +119,27 @@ class BotApiServer:
         ):
             if value is not None:
                 profile[name] = value
-        chat = self.api.chats[user_id] = PrivateChat(profile)
+        chat = self.api.chats[user_id] = PrivateChat(
+            profile, clock=self.api.clock, watchers=self.api.watchers
+        )
         user = self._users[user_id] = TelegramUser(self.api, chat)
         return user
+
+    def group(self, chat_id: int, title: str = "Staff group") -> GroupChat:
+        """The group with this (negative) id, as if the bot had been added to it; its members
+        press its buttons with ``TelegramUser.press_in``."""
+        chat = self.api.group(chat_id, title)
+        assert isinstance(chat, GroupChat)
+        return chat
+
+    def clear_chats(self) -> None:
+        """Forget every user, chat, file and pending update, as a fresh Telegram would have
+        them (the sandbox's "Start again"); the bot's commands stay."""
+        self._users.clear()
+        self.api.chats.clear()
+        self.api.files.clear()
+        self.api.open_callback_queries.clear()
+        self.api.updates.drop_all()
 
     def commands(
         self, language_code: str | None = None, scope: str = "default"

@@ -2,7 +2,6 @@
 
 import asyncio
 import re
-import time
 from typing import Any
 
 from local_bot_api.bot_methods import BotApi
@@ -94,7 +93,7 @@ class TelegramUser:
         original = self._chat.messages.get(message_id)
         if original is None or original.get("from") != self._chat.user:
             raise AssertionError(f"{self.first_name} sent no message {message_id} to edit")
-        edited = {**original, "text": text, "edit_date": int(time.time())}
+        edited = {**original, "text": text, "edit_date": int(self._chat.clock())}
         edited.pop("entities", None)
         self._chat.messages[message_id] = edited
         self._api.updates.push("edited_message", edited)
@@ -162,6 +161,41 @@ class TelegramUser:
             f"{self._visible_buttons()}"
         )
 
+    async def press_in(self, chat: PrivateChat, button_text: str) -> str:
+        """Press a button on the newest message showing it in another chat this user is in, such
+        as a staff group; the answer to the press is this user's (``callback_answers``)."""
+        for message in reversed(chat.bot_messages.values()):
+            for row in message.inline_keyboard:
+                for button in row:
+                    if button["text"] == button_text and "callback_data" in button:
+                        return await self.press_data_in(
+                            chat, message.message_id, button["callback_data"]
+                        )
+        raise AssertionError(f'{self.first_name} sees no button "{button_text}" in {chat.id}')
+
+    async def press_data_in(self, chat: PrivateChat, message_id: int, data: str) -> str:
+        """Press a button with this data on one message of another chat this user is in (the
+        sandbox page's staff groups, where many posts carry the same labels)."""
+        version = chat.bot_messages.get(message_id)
+        message = (
+            version.raw
+            if version is not None
+            else {"chat": chat.chat_object, "message_id": message_id, "date": 0}
+        )
+        query_id = self._api.open_callback_query(self.id)
+        self._api.updates.push(
+            "callback_query",
+            {
+                "id": query_id,
+                "from": self._chat.user,
+                "message": message,
+                "chat_instance": str(chat.id),
+                "data": data,
+            },
+        )
+        await asyncio.sleep(0)
+        return query_id
+
     async def press_data(self, message_id: int, data: str) -> str:
         """Send a callback query with any data, even forged, for any message id.
 
@@ -227,6 +261,7 @@ class TelegramUser:
             raise AssertionError(f"{self.first_name} has blocked the bot; unblock_bot() first")
         message = self._chat.new_message(self._chat.user, **content)
         self._api.updates.push("message", message)
+        self._chat.notify(message["message_id"])
         # Let a waiting getUpdates hand the update out before the caller carries on.
         await asyncio.sleep(0)
         return message
@@ -244,7 +279,7 @@ class TelegramUser:
             {
                 "chat": self._chat.chat_object,
                 "from": self._chat.user,
-                "date": int(time.time()),
+                "date": int(self._chat.clock()),
                 "old_chat_member": member(old),
                 "new_chat_member": member(new),
             },

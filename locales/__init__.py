@@ -8,24 +8,36 @@ from __future__ import annotations
 
 import gettext
 from collections.abc import Callable
-from datetime import date
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 
-from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from locales.bidi_numbers import isolate_number_groups
+from locales.dates import format_clock, format_day
+
+__all__ = [
+    "LANGUAGE_NAMES",
+    "N_",
+    "RIGHT_TO_LEFT",
+    "SUPPORTED_LOCALES",
+    "catalog_path",
+    "format_clock",
+    "format_day",
+    "gettext_for",
+    "in_reading_order",
+    "ngettext_for",
+    "normalise_locale",
+    "translations",
+]
 
 CATALOG_DIR = Path(__file__).parent
 DOMAIN = "messages"
 SUPPORTED_LOCALES = ("en", "pl", "pt", "ar")
 # Each language offered in its own name, as families recognise it.
 LANGUAGE_NAMES = {"en": "English", "pl": "Polski", "pt": "Português", "ar": "العربية"}
-# The Babel locale used for dates: British English reads day-first.
-BABEL_LOCALES = {"en": "en_GB", "pl": "pl_PL", "pt": "pt_PT", "ar": "ar"}
 RIGHT_TO_LEFT = frozenset({"ar"})
 
 
@@ -81,9 +93,3 @@ def normalise_locale(code: str | None, default: str = "en") -> str:
         return default
     base = code.replace("_", "-").split("-", 1)[0].lower()
     return base if base in SUPPORTED_LOCALES else default
-
-
-def format_day(day: date, locale: str, *, weekday: bool = True) -> str:
-    """A date in words in the family's language, e.g. 'Friday, 3 April 2026'."""
-    babel_locale = BABEL_LOCALES.get(locale, "en_GB")
-    return format_date(day, "full" if weekday else "long", locale=babel_locale)

@@ -12,8 +12,16 @@ from resources.library import Library, LibraryError, load_library
 from resources.message_plan import MessagePlan, PlanError, load_plan
 from resources.safety_rules import SafetyRuleError, SafetyRules, load_safety_rules
 from resources.service import ServiceFileError, ServiceRules, load_service_rules
+from resources.spokes import SpokeFileError, Spokes, load_spokes
 
-RESOURCE_ERRORS = (AreaFileError, LibraryError, PlanError, SafetyRuleError, ServiceFileError)
+RESOURCE_ERRORS = (
+    AreaFileError,
+    LibraryError,
+    PlanError,
+    SafetyRuleError,
+    ServiceFileError,
+    SpokeFileError,
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,7 @@ class Resources:
     library: Library
     plan: MessagePlan
     safety: SafetyRules
+    spokes: Spokes
 
 
 def load_resources() -> Resources:
@@ -34,4 +43,5 @@ def load_resources() -> Resources:
         library=library,
         plan=load_plan(article_ids=library.ids),
         safety=load_safety_rules(),
+        spokes=load_spokes(),
     )

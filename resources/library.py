@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from locales import SUPPORTED_LOCALES, in_reading_order
+from resources.topics import Topic
 from resources.validation_errors import describe
 from resources.yaml_files import YamlProblem, parse_yaml
 
@@ -64,20 +65,6 @@ _PREGNANCY_MONTH = -3
 
 class LibraryError(ValueError):
     """An article file is invalid or the library is incomplete; the message is one line."""
-
-
-class Topic(StrEnum):
-    """The shelves of the library, in the order a family without known needs sees them."""
-
-    SAFE_SLEEP = "safe_sleep"
-    FEEDING = "feeding"
-    CRYING = "crying"
-    IMMUNISATIONS = "immunisations"
-    REVIEWS = "reviews"
-    ORAL_HEALTH = "oral_health"
-    MENTAL_HEALTH = "mental_health"
-    FATHERS = "fathers"
-    URGENT_HELP = "urgent_help"
 
 
 class Audience(StrEnum):

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from locales.text_folding import ARABIC_DIGITS, LETTER_VARIANTS, without_marks
 from resources.library import Article, Audience, Library, plain_text
@@ -236,18 +238,58 @@ def _edit_distance(a: str, b: str) -> int:
 # --- the index -------------------------------------------------------------------------------
 
 
+class _FlatLists:
+    """Many short lists kept as one flat array: the key's number and its span in that array.
+
+    A library in four languages has about 29,000 postings and 49,000 trigram entries; as
+    Python lists of tuples they took 5 MiB of a process that must stay small
+    (bench/memory.py), as flat arrays a tenth of that.
+    """
+
+    __slots__ = ("_keys", "_numbers", "_starts")
+
+    def __init__(self, lists: dict[str, list[Any]]) -> None:
+        self._keys = list(lists)
+        self._numbers = {key: number for number, key in enumerate(self._keys)}
+        self._starts = array("I", [0])
+        for key in self._keys:
+            self._starts.append(self._starts[-1] + len(lists[key]))
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._numbers
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def key(self, number: int) -> str:
+        return self._keys[number]
+
+    def span(self, key: str) -> slice:
+        """Where ``key``'s list lies in the flat array; empty for a key not held."""
+        number = self._numbers.get(key)
+        if number is None:
+            return slice(0, 0)
+        return slice(self._starts[number], self._starts[number + 1])
+
+
 class _LocaleIndex:
     """The inverted index of one locale's articles."""
 
     __slots__ = (
         "article_ids",
         "audiences",
+        "docs",
         "exact_keywords",
+        "gram_terms",
         "grams",
         "literal_keywords",
         "locale",
         "phrases",
-        "postings",
+        "terms",
+        "weights",
     )
 
     def __init__(self, articles: list[Article], locale: str) -> None:
@@ -265,12 +307,14 @@ class _LocaleIndex:
                 phrase = terms(keyword, locale)
                 if not phrase:
                     continue
-                keyword_terms.update(set(phrase))
-                self.exact_keywords[tuple(sorted(set(phrase)))].add(doc)
+                phrase_terms = frozenset(phrase)
+                keyword_terms.update(phrase_terms)
+                self.exact_keywords[tuple(sorted(phrase_terms))].add(doc)
                 self.literal_keywords[tuple(words(keyword, locale))].add(doc)
-                if len(set(phrase)) > 1:
-                    for term in set(phrase):
-                        self.phrases[term].append((doc, frozenset(phrase)))
+                if len(phrase_terms) > 1:
+                    entry = (doc, phrase_terms)
+                    for term in phrase_terms:
+                        self.phrases[term].append(entry)
             fields.append(
                 {
                     "title": Counter(terms(article.title, locale)),
@@ -285,7 +329,7 @@ class _LocaleIndex:
         document_frequency: Counter[str] = Counter()
         for f in fields:
             document_frequency.update(set().union(*(f[name] for name in f)))
-        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for doc, f in enumerate(fields):
             body_length = sum(f["body"].values())
             for term in set().union(*(f[name] for name in f)):
@@ -301,24 +345,32 @@ class _LocaleIndex:
                     + BODY_WEIGHT * f["body"][term] / body_norm
                 )
                 weight = tf * (BM25_K1 + 1) / (tf + BM25_K1)
-                self.postings[term].append((doc, idf * weight))
-        self.grams: dict[str, list[str]] = defaultdict(list)
-        for term in self.postings:
+                postings[term].append((doc, idf * weight))
+        self.terms = _FlatLists(postings)
+        self.docs = array("H", (doc for term in self.terms for doc, _ in postings[term]))
+        self.weights = array("d", (weight for term in self.terms for _, weight in postings[term]))
+        grams: dict[str, list[int]] = defaultdict(list)
+        for number, term in enumerate(self.terms):
             for gram in _trigrams(term):
-                self.grams[gram].append(term)
-        # Plain dicts from here on: a lookup of an unknown term must not add it.
-        self.postings = dict(self.postings)
-        self.grams = dict(self.grams)
+                grams[gram].append(number)
+        self.grams = _FlatLists(grams)
+        self.gram_terms = array("H", (number for gram in self.grams for number in grams[gram]))
+
+    def postings(self, term: str) -> zip[tuple[int, float]]:
+        """(article, weight) for each article that holds ``term``."""
+        span = self.terms.span(term)
+        return zip(self.docs[span], self.weights[span], strict=True)
 
     def similar_terms(self, query: str) -> dict[str, float]:
         """Indexed terms like ``query`` with their similarity: itself 1.0, typos and forms less."""
         found: dict[str, float] = {}
-        if query in self.postings:
+        if query in self.terms:
             found[query] = 1.0
         query_grams = _trigrams(query)
-        shared: Counter[str] = Counter()
+        overlaps: Counter[int] = Counter()
         for gram in query_grams:
-            shared.update(self.grams.get(gram, ()))
+            overlaps.update(self.gram_terms[self.grams.span(gram)])
+        shared = {self.terms.key(number): overlap for number, overlap in overlaps.items()}
         # A word the articles use is taken as meant, with only its near forms; a word they
         # never use is probably a typo, so cast the net wider.
         threshold = MIN_SIMILARITY_KNOWN if found or len(query) <= 3 else MIN_SIMILARITY
@@ -350,7 +402,7 @@ class _LocaleIndex:
                 matched[term] = max(matched.get(term, 0.0), similarity)
                 # Squared, so the closest reading of a typo clearly beats a looser one.
                 factor = 1.0 if similarity == 1.0 else similarity**2 * FUZZY_DISCOUNT
-                for doc, weight in self.postings[term]:
+                for doc, weight in self.postings(term):
                     value = factor * weight
                     if value > best.get(doc, 0.0):
                         best[doc] = value

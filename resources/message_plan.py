@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from locales import SUPPORTED_LOCALES, in_reading_order
+from resources.topics import Topic
 from resources.validation_errors import describe
 from resources.yaml_files import YamlProblem, parse_yaml
 
@@ -70,19 +71,6 @@ class Anchor(StrEnum):
 
     DUE_DATE = "due_date"
     BIRTH_DATE = "birth_date"
-
-
-class Topic(StrEnum):
-    """What an entry is about; used for reporting and for families muting a topic."""
-
-    REVIEW = "review"
-    IMMUNISATION = "immunisation"
-    DENTAL = "dental"
-    SAFE_SLEEP = "safe_sleep"
-    FEEDING = "feeding"
-    CRYING = "crying"
-    WELLBEING = "wellbeing"
-    DADS = "dads"
 
 
 class Priority(StrEnum):

@@ -35,6 +35,7 @@ from domain import outbox
 from domain.outbox import Claimed
 from resources.message_plan import MessagePlan
 from resources.service import ServiceRules
+from resources.spokes import Spokes
 from scheduler.rendering import render
 from store.models import SendTime
 
@@ -56,6 +57,8 @@ class _Outcome:
     retry_at: datetime | None = None
 
 
+# Planned messages wait until the family has not written or tapped for this long.
+IDLE_AFTER = timedelta(minutes=10)
 # SQLite runs its queries on a thread of the bot's own process, so smaller batches leave more
 # room for families' button presses; PostgreSQL does that work in its own process.
 SQLITE_BATCH = 50
@@ -88,9 +91,11 @@ class Dispatcher:
         batch_size: int = SQLITE_BATCH,
         concurrency: int = 4,
         budget: timedelta = timedelta(seconds=5),
-        idle_after: timedelta = timedelta(minutes=10),
+        idle_after: timedelta = IDLE_AFTER,
+        spokes: Spokes | None = None,
     ) -> None:
         self._sessions = sessions
+        self._spokes = spokes
         self._bot = bot
         self._plan = plan
         self._rules = rules
@@ -123,6 +128,11 @@ class Dispatcher:
             report.recovered = await outbox.recover_abandoned(session, now)
         deadline = time.monotonic() + self._budget
         while time.monotonic() < deadline:
+            # Notices about requests for support first: a family is waiting for them.
+            async with self._sessions.begin() as session:
+                notices = await outbox.claim_notices(session, now=now, limit=self._batch_size)
+            if notices:  # a claim of its own, so a batch of its own
+                report.outcomes.update(await self._send_batch(notices, now))
             async with self._sessions.begin() as session:
                 batch = await outbox.claim_batch(
                     session,
@@ -133,9 +143,10 @@ class Dispatcher:
                     conversation_timeout=self._rules.conversations.timeout,
                     limit=self._batch_size,
                 )
-            if not batch:
+            if not batch and not notices:
                 return report
-            report.outcomes.update(await self._send_batch(batch, now))
+            if batch:
+                report.outcomes.update(await self._send_batch(batch, now))
             await asyncio.sleep(0)  # let families' button presses in between batches
         return report
 
@@ -178,7 +189,12 @@ class Dispatcher:
     async def _try_send(self, row: Claimed, now: datetime) -> _Outcome:
         today = now.astimezone(self._zone).date()
         message = render(
-            row, self._plan, today=today, zone=self._zone, article_ids=self._article_ids
+            row,
+            self._plan,
+            today=today,
+            zone=self._zone,
+            article_ids=self._article_ids,
+            spokes=self._spokes,
         )
         markup = (
             InlineKeyboardMarkup(

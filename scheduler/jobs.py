@@ -11,9 +11,11 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext
 
+from config.logs import describe_error
 from domain.families import erase_unfinished_sign_ups
 from scheduler.dispatcher import Dispatcher, batch_size_for
 from scheduler.planner import run_planner
+from scheduler.staff_queue import StaffQueue
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +23,8 @@ PLANNER_EVERY = 300.0  # seconds
 DISPATCHER_EVERY = 5.0
 FORGET_EVERY = 3600.0
 DISPATCHER_KEY = "dispatcher"
-_ONE_AT_A_TIME = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+STAFF_QUEUE_KEY = "staff_queue"
+ONE_AT_A_TIME = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
 
 
 async def plan_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
@@ -34,7 +37,16 @@ async def plan_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
 
 
 async def dispatch_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """Send what is due; several bot processes may run this at once."""
+    """Bring the staff groups up to date, then send what is due; several bot processes may run
+    this at once. A new request so reaches its team within one cycle."""
+    staff_queue: StaffQueue = context.application.bot_data[STAFF_QUEUE_KEY]
+    try:
+        staff = await staff_queue.run_once()
+    except Exception as error:  # the families' messages must still go out
+        log.error("staff queue failed: %s", describe_error(error))
+    else:
+        if staff.posted or staff.relayed or staff.reposted:
+            log.debug("staff queue: %s", staff)
     dispatcher: Dispatcher = context.application.bot_data[DISPATCHER_KEY]
     report = await dispatcher.run_once()
     if report.outcomes or report.recovered:
@@ -67,16 +79,22 @@ def schedule_jobs(
         article_ids=services.article_ids,
         batch_size=batch_size_for(services.sessions),
     )
+    application.bot_data[STAFF_QUEUE_KEY] = StaffQueue(
+        sessions=services.sessions,
+        bot=application.bot,
+        spokes=services.spokes,
+        clock=services.clock,
+    )
     if not run:
         return
     queue = application.job_queue
     assert queue is not None, "install python-telegram-bot[job-queue]"
     queue.run_repeating(
-        plan_job, PLANNER_EVERY, first=1.0, name="planner", job_kwargs=_ONE_AT_A_TIME
+        plan_job, PLANNER_EVERY, first=1.0, name="planner", job_kwargs=ONE_AT_A_TIME
     )
     queue.run_repeating(
-        dispatch_job, DISPATCHER_EVERY, first=3.0, name="dispatcher", job_kwargs=_ONE_AT_A_TIME
+        dispatch_job, DISPATCHER_EVERY, first=3.0, name="dispatcher", job_kwargs=ONE_AT_A_TIME
     )
     queue.run_repeating(
-        forget_job, FORGET_EVERY, first=60.0, name="forget", job_kwargs=_ONE_AT_A_TIME
+        forget_job, FORGET_EVERY, first=60.0, name="forget", job_kwargs=ONE_AT_A_TIME
     )

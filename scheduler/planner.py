@@ -32,8 +32,6 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -41,6 +39,7 @@ from domain import outbox
 from domain.planning import HORIZON_DAYS, PRIORITY, QUESTION_PRIORITY, had_before_it_was_yearly
 from resources.message_plan import Anchor, MessagePlan, PlanEntry, Priority, Track
 from scheduler.sql_dates import add_days
+from store.dialects import insert_or_ignore
 from store.models import (
     Child,
     ChildStatus,
@@ -219,7 +218,7 @@ def _day_statement(plan: MessagePlan, dialect: str, shape: Shape) -> Any:
     key = (id(plan), dialect, shape)
     if key not in _STATEMENTS:
         rows = union_all(*(_part_rows(plan, ref, season) for ref, season in shape))
-        insert = pg_insert(Delivery) if dialect == "postgresql" else sqlite_insert(Delivery)
+        insert = insert_or_ignore(Delivery, dialect)
         _STATEMENTS[key] = insert.from_select(
             [
                 "family_id",

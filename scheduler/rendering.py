@@ -7,31 +7,31 @@ from datetime import date
 from html import escape
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_time
-
 from domain.appointments import EVENING_BEFORE
 from domain.dates import months_old
-from domain.outbox import WHERE_YOU_ARE_NOW, Claimed
+from domain.outbox import WHERE_YOU_ARE_NOW, Claimed, ReferralNotice
 from domain.schedule import upcoming_for_child
-from locales import BABEL_LOCALES, N_, format_day, gettext_for
-from resources.message_plan import MessagePlan, PlanEntry, Priority, Topic
+from locales import N_, format_clock, format_day, gettext_for, in_reading_order
+from resources.message_plan import MessagePlan, PlanEntry, Priority
+from resources.spokes import NoticeKind, Spoke, Spokes, shipped_spokes
+from resources.topics import Topic
 
 TOPIC_NAMES = {
-    Topic.REVIEW: N_("health visitor reviews"),
-    Topic.IMMUNISATION: N_("immunisations"),
-    Topic.DENTAL: N_("teeth"),
+    Topic.REVIEWS: N_("health visitor reviews"),
+    Topic.IMMUNISATIONS: N_("immunisations"),
+    Topic.ORAL_HEALTH: N_("teeth"),
     Topic.SAFE_SLEEP: N_("safe sleep"),
     Topic.FEEDING: N_("feeding"),
     Topic.CRYING: N_("crying and coping"),
-    Topic.WELLBEING: N_("your wellbeing"),
-    Topic.DADS: N_("dads and partners"),
+    Topic.MENTAL_HEALTH: N_("your wellbeing"),
+    Topic.FATHERS: N_("dads and partners"),
 }
 # Answers to a campaign's question: "ask:yes:<plan key>" or "ask:no:<plan key>".
 QUESTION_ANSWER = "ask"
 QUESTION_ANSWER_PATTERN = r"^ask:(yes|no):[a-z][a-z0-9_]{0,47}$"
 UPCOMING_LABELS = {
-    Topic.REVIEW: N_("Health visitor review"),
-    Topic.IMMUNISATION: N_("Immunisations"),
+    Topic.REVIEWS: N_("Health visitor review"),
+    Topic.IMMUNISATIONS: N_("Immunisations"),
 }
 
 
@@ -39,6 +39,11 @@ UPCOMING_LABELS = {
 class Rendered:
     text: str
     buttons: list[tuple[str, str]] = field(default_factory=list)  # (label, callback data)
+
+
+def support_button(spoke: Spoke, locale: str) -> tuple[str, str]:
+    """Under an article or reminder on the spoke's topic: opens 'Get support' at that spoke."""
+    return f"🤝 {spoke.name[locale]}", f"sup:s:{spoke.id}"
 
 
 def topic_name(topic: str, locale: str) -> str:
@@ -103,7 +108,7 @@ def _appointment(row: Claimed, zone: ZoneInfo) -> Rendered:
     locale = row.locale
     _ = gettext_for(locale)
     local = row.appointment_at.astimezone(zone)
-    at = format_time(local.time(), "short", locale=BABEL_LOCALES[locale])
+    at = format_clock(local.time(), locale)
     what = escape(row.appointment_what or "", quote=False)  # the family's own words
     if row.entry_key == EVENING_BEFORE:
         text = _("⏰ Reminder: {what} is tomorrow, {date}, at {time}.").format(
@@ -114,10 +119,44 @@ def _appointment(row: Claimed, zone: ZoneInfo) -> Rendered:
     return Rendered(text)
 
 
+def referral_notice(notice: ReferralNotice, spokes: Spokes, locale: str) -> Rendered:
+    """What a family is told about its request, in its language (texts in spokes.yaml).
+
+    Names and labels the file no longer has (a spoke or outcome removed since) show as their
+    id rather than stop the notice: the family still hears what happened."""
+    kind = NoticeKind(notice.event_kind)
+    spoke = spokes.get(notice.spoke_id)
+    outcome = spokes.outcome(notice.outcome or "")
+    reason = spokes.decline_reason(notice.decline_reason or "")
+    values = {
+        "reference": notice.reference,
+        "spoke": spoke.name[locale] if spoke else notice.spoke_id,
+        "outcome": outcome.label[locale] if outcome else notice.outcome or "",
+        "reason": reason.label[locale] if reason else notice.decline_reason or "",
+        "text": notice.text or "",
+    }
+    template = spokes.notices[kind][locale]
+    text = template.format(**{key: escape(value, quote=False) for key, value in values.items()})
+    _ = gettext_for(locale)
+    buttons = []
+    if kind is NoticeKind.STAFF_MESSAGE:  # the family can answer the team (bot/my_requests.py)
+        buttons.append((_("↩️ Reply"), f"req:reply:{notice.reference}"))
+    return Rendered(in_reading_order(text, locale), buttons)
+
+
 def render(
-    row: Claimed, plan: MessagePlan, *, today: date, zone: ZoneInfo, article_ids: frozenset[str]
+    row: Claimed,
+    plan: MessagePlan,
+    *,
+    today: date,
+    zone: ZoneInfo,
+    article_ids: frozenset[str],
+    spokes: Spokes | None = None,
 ) -> Rendered:
-    """The message for one outbox row; `article_ids` are the library articles that exist."""
+    """The message for one outbox row; `article_ids` are the library articles that exist,
+    `spokes` the words for notices about requests for support (the shipped file if None)."""
+    if row.notice is not None:
+        return referral_notice(row.notice, spokes or shipped_spokes(), row.locale)
     if row.entry_key == WHERE_YOU_ARE_NOW:
         return _where_you_are_now(row, plan, today)
     if row.appointment_at is not None:
@@ -125,18 +164,26 @@ def render(
     asking = plan.asking(row.entry_key)
     if asking is not None:
         return _question(asking, row.locale)
-    return plan_message(plan, plan.entry(row.entry_key), row.locale, article_ids)
+    return plan_message(
+        plan, plan.entry(row.entry_key), row.locale, article_ids, spokes or shipped_spokes()
+    )
 
 
 def plan_message(
-    plan: MessagePlan, entry: PlanEntry, locale: str, article_ids: frozenset[str]
+    plan: MessagePlan,
+    entry: PlanEntry,
+    locale: str,
+    article_ids: frozenset[str],
+    spokes: Spokes | None = None,
 ) -> Rendered:
-    """A plan entry's message, with 'Read more' if its article exists and 'No more tips like
-    this' under a tip."""
+    """A plan entry's message, with 'Read more' if its article exists, the support a person
+    can give on its topic (`spokes`), and 'No more tips like this' under a tip."""
     _ = gettext_for(locale)
     buttons = []
     if entry.article and entry.article in article_ids:
         buttons.append((_("📖 Read more"), f"lib:a:{entry.article}"))
+    if spokes is not None:
+        buttons += [support_button(spoke, locale) for spoke in spokes.for_topic(entry.topic)]
     if entry.priority is Priority.TIP:
         buttons.append((_("🔕 No more tips like this"), f"mute:{entry.topic.value}"))
     return Rendered(plan.text(entry.key, locale), buttons)

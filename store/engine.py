@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import Connection, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -14,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from store.models import CLOCK_OPTION
 
 # What opening or migrating a database raises when it is missing, down or cannot be written.
 DATABASE_FAULTS = (SQLAlchemyError, sqlite3.Error, OSError, TimeoutError)
@@ -40,21 +44,26 @@ def _sqlite_begin_immediate(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, clock: Callable[[], datetime] | None = None) -> AsyncEngine:
     """Create the engine with the settings each backend needs.
 
     `hide_parameters`: an error's text would otherwise carry the row's values (names, chat ids)
-    into whatever logs or shows it.
+    into whatever logs or shows it. `clock` stamps the rows' created_at and updated_at, for a
+    bot whose time is not the system's (the sandbox); the bot passes the same clock to its
+    handlers.
     """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "connect", _sqlite_manual_transactions)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
-        return engine
-    return create_async_engine(
-        url, pool_size=10, max_overflow=5, pool_pre_ping=True, hide_parameters=True
-    )
+    else:
+        engine = create_async_engine(
+            url, pool_size=10, max_overflow=5, pool_pre_ping=True, hide_parameters=True
+        )
+    if clock is not None:
+        engine = engine.execution_options(**{CLOCK_OPTION: clock})
+    return engine
 
 
 def database_fault(error: BaseException, url: str) -> str:

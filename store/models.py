@@ -25,7 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, ExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -54,8 +54,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+# The engine option holding the clock that stamps created_at, updated_at and voted_at (see
+# `store.engine.create_engine`): the sandbox moves its own time, and its rows must show it.
+CLOCK_OPTION = "growwell_clock"
+
+
+def utcnow(context: ExecutionContext) -> datetime:
+    """A column default: the engine's clock if it was given one, else the system's."""
+    clock = context.execution_options.get(CLOCK_OPTION)
+    return clock() if clock is not None else datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -221,6 +228,10 @@ class Delivery(Base):
     claim_token: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(200))
+    # A notice to the family about its request (domain/referrals.py): what happened to it.
+    referral_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("referral_events.id", ondelete="CASCADE")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
@@ -285,3 +296,163 @@ class ArticleVote(Base):
     article_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     helpful: Mapped[bool] = mapped_column(Boolean)
     voted_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class StaffRole(enum.StrEnum):
+    STAFF = "staff"  # acts on the requests of their own team
+    ADMIN = "admin"  # acts on every team's requests
+
+
+class StaffMember(Base):
+    """A member of staff who works requests in Telegram. Never deleted, only disabled, so the
+    action log always says who did what.
+
+    Created by `growwell staff add` with a one-time link code (stored hashed); sending
+    `/staff <code>` to the bot links the member's Telegram account (domain/staff.py).
+    """
+
+    __tablename__ = "staff_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # The team (resources/spokes.yaml) whose requests the member works; an admin may have none.
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole), default=StaffRole.STAFF)
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    link_code_hash: Mapped[str | None] = mapped_column(String(64))
+    link_code_expires_at: Mapped[datetime | None]
+    linked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReferralStatus(enum.StrEnum):
+    NEW = "new"
+    CLAIMED = "claimed"
+    CONTACTED = "contacted"
+    CLOSED = "closed"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+# Requests still waiting for, or getting, the team's help: one a family per spoke.
+OPEN_REFERRAL = "status IN ('new', 'claimed', 'contacted')"
+
+
+class ReferralPriority(enum.StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+
+
+class ContactMethod(enum.StrEnum):
+    MESSAGE = "message"  # in this chat, through the bot
+    PHONE = "phone"  # a call to `phone` in the family's chosen `call_window`
+
+
+class Referral(Base):
+    """A request for support: a family's self-referral into a spoke, or a partner's concern.
+
+    Every change of status is domain/referrals.py's, guarded by the status it expects. A family
+    erased while a request is closed keeps the request for the service's figures, with every
+    personal detail removed (`family_id` NULL, `erased_at` set); erasure is refused while staff
+    hold the request, hence ON DELETE RESTRICT.
+    """
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Shown to the family and staff, e.g. "GW-7K3M9" (no 0/O, 1/I/L, 2/Z, 5/S, 8/B).
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id", ondelete="RESTRICT"))
+    spoke_id: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[ReferralStatus] = mapped_column(
+        _enum(ReferralStatus), default=ReferralStatus.NEW
+    )
+    priority: Mapped[ReferralPriority] = mapped_column(
+        _enum(ReferralPriority), default=ReferralPriority.NORMAL
+    )
+    urgent_reason: Mapped[str | None] = mapped_column(String(200))
+    # Question id -> option id, the family's words, or true/false (resources/spokes.yaml).
+    answers: Mapped[dict[str, Any]]
+    contact_method: Mapped[ContactMethod] = mapped_column(_enum(ContactMethod))
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    call_window: Mapped[str | None] = mapped_column(String(32))  # e.g. "morning"
+    consent_at: Mapped[datetime]
+    # The child's age band when asked, e.g. "pregnant" or "3-4 months": all a group post shows.
+    child_age_band: Mapped[str | None] = mapped_column(String(32))
+    # "bot", or "partner:<name>" for a partner agency's concern (with its contact details).
+    source: Mapped[str] = mapped_column(String(64), default="bot")
+    partner_contact: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_by: Mapped[datetime]
+    assigned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+    claimed_at: Mapped[datetime | None]
+    first_contact_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    decline_reason: Mapped[str | None] = mapped_column(String(32))
+    # The team's group post about this request, edited to show its state.
+    group_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    group_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Each change bumps `post_version`; the group post is up to date when `posted_version`
+    # has caught up (so a post never lags behind a change that was committed).
+    post_version: Mapped[int] = mapped_column(Integer, default=1)
+    posted_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The local day the request was last posted again as overdue.
+    overdue_posted_on: Mapped[date | None] = mapped_column(Date)
+    erased_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        Index("ix_referrals_family_id", "family_id"),
+        Index("ix_referrals_team_status", "team_id", "status"),
+        Index("ix_referrals_status_due", "status", "due_by"),
+        # A second open request to the same spoke is the first one: the database says so too.
+        Index(
+            "uq_referrals_open_family_spoke",
+            "family_id",
+            "spoke_id",
+            unique=True,
+            sqlite_where=text(OPEN_REFERRAL),
+            postgresql_where=text(OPEN_REFERRAL),
+        ),
+    )
+
+
+class ReferralEvent(Base):
+    """The action log of a request: who (family, staff member or the system) did what, when.
+
+    Staff views are events too. `detail` holds ids and choices, never the family's words (those
+    are in ReferralMessage, erased with the family).
+    """
+
+    __tablename__ = "referral_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(8))  # family | staff | system
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (Index("ix_referral_events_referral_id", "referral_id"),)
+
+
+class ReferralMessage(Base):
+    """The thread of a request: what the family and the staff member holding it wrote."""
+
+    __tablename__ = "referral_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    sender: Mapped[str] = mapped_column(String(8))  # family | staff
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+    text: Mapped[str] = mapped_column(String(4096))
+    # When the bot passed a family's message on to the staff member holding the request
+    # (a staff member's message reaches the family through the outbox instead).
+    relayed_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_referral_messages_referral_id", "referral_id"),)

@@ -14,12 +14,11 @@ from datetime import date, time
 from html import unescape
 
 import pytest
-from babel.dates import format_time
 from babel.messages.pofile import read_po
 from bidi import get_display
 
 from bot.library import article_pages
-from locales import BABEL_LOCALES, catalog_path, format_day, gettext_for
+from locales import catalog_path, format_clock, format_day, gettext_for
 from locales.bidi_numbers import LRI, PDI, isolate_number_groups
 from resources.library import load_library
 from resources.message_plan import load_plan
@@ -32,7 +31,7 @@ TAG = re.compile(r"<[^<>]*>")
 # What the bot puts into placeholders when it sends a catalog string in Arabic.
 PLACEHOLDER_VALUES = {
     "date": format_day(date(2026, 4, 3), "ar"),
-    "time": format_time(time(19, 0), "short", locale=BABEL_LOCALES["ar"]),
+    "time": format_clock(time(19, 0), "ar"),
     "count": "40",
     "page": "2",
     "pages": "3",

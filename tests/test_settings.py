@@ -60,13 +60,6 @@ def test_the_command_exits_2_with_one_line_on_a_bad_setting(tmp_path: Path) -> N
     ]
 
 
-def test_without_a_token_the_command_says_what_to_set(tmp_path: Path) -> None:
-    result = run_cli({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
-    assert result.returncode == 2
-    [line] = result.stderr.strip().splitlines()
-    assert "set TELEGRAM_BOT_TOKEN" in line
-
-
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     result = run_cli({"DATABASE_URL": f"sqlite:///{tmp_path}/new.db"}, "db", "upgrade")
     assert result.returncode == 0, result.stderr

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import GrowWellApplication
 from bot.library import TOPIC_NAMES
 from local_bot_api.server import BotApiServer
-from resources.library import Topic, load_library
+from resources.library import load_library
+from resources.topics import Topic
 from store.models import ArticleVote
 from tests.conftest import Clock
 from tests.e2e.transcript import flat, presses, says, taps
@@ -175,6 +176,8 @@ async def test_nonsense_says_nothing_was_found_and_offers_topics_and_a_health_vi
     [reply] = await says(user, "qwertyuiop")
     assert reply.visible_text.startswith("I couldn't find an article about that.")
     assert flat(reply.buttons) == ["📚 Library topics", "🙋 Ask a health visitor"]
+    [asked] = await presses(user, "🙋 Ask a health visitor")  # the hub's front door
+    assert "Not sure? Talk to a health visitor" in asked.visible_text
 
 
 async def test_voting_helpful_is_stored_once_and_can_be_changed(

@@ -85,6 +85,8 @@ async def test_a_mum_expecting_twins_signs_up_in_english(
     assert "Messages: Evening, around 18:30" in summary.visible_text
     assert menu.visible_text == "What would you like to do?"
     assert flat(menu.buttons) == [
+        "🤝 Get support",
+        "📨 My requests",
         "📚 Library",
         "🔔 My reminders",
         "⚙️ Settings",
@@ -183,6 +185,8 @@ async def test_commands_are_registered_in_every_language(
         "library",
         "reminders",
         "appointment",
+        "support",
+        "requests",
         "settings",
         "pause",
         "resume",

@@ -95,6 +95,12 @@ async def test_telegram_out_of_reach_is_one_line_then_retried_until_it_answers(
     try:
         first = await growwell.next_line()
         assert f"cannot reach Telegram at 127.0.0.1:{port} (NetworkError)" in first
+        # It restarted itself lean (cli/lean.py), keeping its process id.
+        cmdline = Path(f"/proc/{growwell.process.pid}/cmdline")
+        command = (await asyncio.to_thread(cmdline.read_bytes)).split(b"\0")
+        assert command[1:5] == [b"-OO", b"-m", b"cli.main", b"run"]
+        environ = Path(f"/proc/{growwell.process.pid}/environ")
+        assert b"MALLOC_ARENA_MAX=2" in (await asyncio.to_thread(environ.read_bytes)).split(b"\0")
         assert await growwell.quiet_for(3.5)  # tries at 1 s and 2 s went by without a word
         async with BotApiServer(port=port) as telegram:
             user = telegram.user(user_id=5101, first_name="Ada")

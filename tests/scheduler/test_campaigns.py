@@ -107,7 +107,7 @@ async def test_a_child_added_while_it_runs_gets_it_the_day_after_the_welcome(
     catch_up = user.messages[-1]
     assert catch_up.visible_text.startswith("Nadrabianie szczepienia przeciw ospie wietrznej")
     links = [b.get("callback_data") for row in catch_up.inline_keyboard for b in row]
-    assert links == ["lib:a:immunisations-mmrv"]
+    assert links == ["lib:a:immunisations-mmrv", "sup:s:vaccinations"]  # and a person to ask
 
 
 async def test_a_campaign_added_to_the_plan_while_it_runs_reaches_families_the_same_day(

@@ -12,8 +12,9 @@ from telegram import Bot
 from domain import families, life_events
 from domain.schedule import upcoming_for_child
 from local_bot_api.server import BotApiServer
-from resources.message_plan import MessagePlan, Priority, Topic
+from resources.message_plan import MessagePlan, Priority
 from resources.service import ServiceRules
+from resources.topics import Topic
 from scheduler.planner import run_planner
 from store.models import Child, Delivery, DeliveryStatus, Family
 from tests.conftest import Clock
@@ -139,7 +140,7 @@ def test_my_reminders_shows_the_next_autumn_a_child_will_be_old_enough(plan: Mes
         born=date(2024, 10, 15),  # 1 on 1 September 2026, 2 on 1 September 2027
         due=None,
         today=date(2026, 11, 23),
-        topics={Topic.IMMUNISATION},
+        topics={Topic.IMMUNISATIONS},
         priority=Priority.TIP,
     )
     assert (coming.day, coming.entry.key) == (date(2027, 9, 1), f"{FLU}:2027")
@@ -175,7 +176,7 @@ async def test_a_child_who_had_the_old_one_off_flu_reminder_this_autumn_is_not_s
                     family_id=family.id,
                     child_id=family.children[0].id,
                     entry_key=FLU,
-                    topic="immunisation",
+                    topic="immunisations",
                     priority=0,
                     due_on=day,
                     stale_on=day + timedelta(days=365),

@@ -156,8 +156,8 @@ async def test_golden_first_year_for_a_family_who_joins_at_30_weeks_in_november(
     assert len(days_sent) == len(set(days_sent))
     catch_up = [line.split("  ")[1] for line in lines[1:5]]
     assert catch_up == [
-        "antenatal_contact [review]",
-        "pregnancy_rsv [immunisation]",
-        "pregnancy_flu [immunisation]",
+        "antenatal_contact [reviews]",
+        "pregnancy_rsv [immunisations]",
+        "pregnancy_flu [immunisations]",
         "pregnancy_healthy_start [feeding]",
     ]

@@ -13,8 +13,9 @@ from telegram import Bot
 
 from domain import families, life_events
 from local_bot_api.server import BotApiServer
-from resources.message_plan import MessagePlan, Topic
+from resources.message_plan import MessagePlan
 from resources.service import ServiceRules
+from resources.topics import Topic
 from scheduler.planner import run_planner
 from store.models import Delivery, DeliveryStatus
 from tests.conftest import Clock
@@ -210,8 +211,8 @@ async def test_a_message_a_late_joiner_already_got_is_not_sent_again_when_plans_
         await life_events.date_changed(
             session, plan, family, child_id, "born", date(2026, 11, 12), today
         )
-        await life_events.mute_topic(session, family, Topic.WELLBEING)
-        await life_events.unmute_topic(session, plan, family, Topic.WELLBEING, today)
+        await life_events.mute_topic(session, family, Topic.MENTAL_HEALTH)
+        await life_events.unmute_topic(session, plan, family, Topic.MENTAL_HEALTH, today)
     later = await day_by_day(sessions, plan, rules, bot, bot_api, clock, 306, today, 20)
     keys = [key for _, key in first + later]
     assert keys.count("review_new_birth") == 1
