@@ -128,12 +128,9 @@ class Dispatcher:
             report.recovered = await outbox.recover_abandoned(session, now)
         deadline = time.monotonic() + self._budget
         while time.monotonic() < deadline:
-            # Notices about requests for support first: a family is waiting for them.
             async with self._sessions.begin() as session:
+                # Notices about requests for support go first: a family is waiting for them.
                 notices = await outbox.claim_notices(session, now=now, limit=self._batch_size)
-            if notices:  # a claim of its own, so a batch of its own
-                report.outcomes.update(await self._send_batch(notices, now))
-            async with self._sessions.begin() as session:
                 batch = await outbox.claim_batch(
                     session,
                     now=now,
@@ -145,6 +142,8 @@ class Dispatcher:
                 )
             if not batch and not notices:
                 return report
+            if notices:  # a claim of its own, so a batch of its own
+                report.outcomes.update(await self._send_batch(notices, now))
             if batch:
                 report.outcomes.update(await self._send_batch(batch, now))
             await asyncio.sleep(0)  # let families' button presses in between batches

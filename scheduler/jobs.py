@@ -84,6 +84,7 @@ def schedule_jobs(
         bot=application.bot,
         spokes=services.spokes,
         clock=services.clock,
+        calendar=services.calendar,
     )
     if not run:
         return

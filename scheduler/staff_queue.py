@@ -4,8 +4,8 @@ request, and posts overdue requests to their team again at 09:00 each working da
 
 Nothing is lost: a post or relay that Telegram refuses is not written down, so the next cycle
 tries again ("message is not modified" counts as done). A cycle with nothing to do costs two
-small queries; the working calendar (and the `holidays` package) is built only when there is
-something to render.
+small queries (the `holidays` package is loaded only when a working day is first asked about,
+see domain/working_days.py).
 
 A family message to a request nobody holds yet waits until someone claims it (they see it in
 Open meanwhile); one to a request closed with no holder is only kept on the request.
@@ -27,7 +27,7 @@ from telegram.error import BadRequest, TelegramError
 from config.logs import describe_error
 from domain import referrals
 from domain.referrals import EventKind
-from domain.working_days import LONDON, WorkingCalendar
+from domain.working_days import WorkingCalendar
 from resources.spokes import Spokes
 from scheduler.staff_texts import (
     PostFacts,
@@ -94,23 +94,16 @@ class StaffQueue:
         bot: Bot,
         spokes: Spokes,
         clock: Callable[[], datetime],
-        calendar: WorkingCalendar | None = None,
+        calendar: WorkingCalendar,
     ) -> None:
         self._sessions = sessions
         self._bot = bot
         self.spokes = spokes
         self._clock = clock
-        self._calendar = calendar
+        self.calendar = calendar
         # One post edit at a time in this process, so an older text never lands after a newer.
         self._posting = asyncio.Lock()
         self._overdue_done_on: date | None = None
-
-    @property
-    def calendar(self) -> WorkingCalendar:
-        """Built on first use: it loads England's bank holidays."""
-        if self._calendar is None:
-            self._calendar = referrals.calendar_for(self.spokes)
-        return self._calendar
 
     async def run_once(self) -> QueueReport:
         return QueueReport(
@@ -223,8 +216,7 @@ class StaffQueue:
         goes to its team again. Taking the day's repost and sending it are one transaction, so
         of several processes one posts, and a failed send is tried again next cycle."""
         now = self._clock()
-        zone = self._calendar.zone if self._calendar is not None else LONDON
-        local = now.astimezone(zone)
+        local = now.astimezone(self.calendar.zone)
         today = local.date()
         if self._overdue_done_on == today or local.time() < self.spokes.working_hours.start:
             return 0

@@ -20,6 +20,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OPEN_REFERRAL = "status IN ('new', 'claimed', 'contacted')"
+NOTICE_ROW = "referral_event_id IS NOT NULL"
 
 
 def _enum(*values: str, name: str) -> sa.Enum:
@@ -169,9 +170,17 @@ def upgrade() -> None:
             ["id"],
             ondelete="CASCADE",
         )
+    op.create_index(
+        "ix_deliveries_notices",
+        "deliveries",
+        ["status", "referral_event_id"],
+        sqlite_where=sa.text(NOTICE_ROW),
+        postgresql_where=sa.text(NOTICE_ROW),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_deliveries_notices", table_name="deliveries")
     with op.batch_alter_table("deliveries") as batch_op:
         batch_op.drop_constraint(
             op.f("fk_deliveries_referral_event_id_referral_events"), type_="foreignkey"
