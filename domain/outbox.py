@@ -200,21 +200,7 @@ async def claim_batch(
         for family_id, (delivery_id, plan_row) in day_row.items()
         if family_id in reserved or not plan_row
     ]
-    token = uuid4().hex
-    claimed_ids = set(
-        await session.scalars(
-            update(Delivery)
-            .where(Delivery.id.in_(picked), Delivery.status == DeliveryStatus.PENDING)
-            .values(
-                status=DeliveryStatus.SENDING,
-                claim_token=token,
-                claimed_at=now,
-                attempts=Delivery.attempts + 1,
-            )
-            .returning(Delivery.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
+    token, claimed_ids = await _claim(session, picked, now)
     holder = {
         family_id: delivery_id
         for family_id, (delivery_id, _plan_row) in day_row.items()
@@ -271,6 +257,27 @@ async def claim_batch(
     return claimed
 
 
+async def _claim(
+    session: AsyncSession, picked: Collection[int], now: datetime
+) -> tuple[str, set[int]]:
+    """Take the picked rows that are still pending under a new claim, counting an attempt;
+    only the claim's holder may end their sends."""
+    token = uuid4().hex
+    claimed = await session.scalars(
+        update(Delivery)
+        .where(Delivery.id.in_(picked), Delivery.status == DeliveryStatus.PENDING)
+        .values(
+            status=DeliveryStatus.SENDING,
+            claim_token=token,
+            claimed_at=now,
+            attempts=Delivery.attempts + 1,
+        )
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return token, set(claimed)
+
+
 async def claim_notices(session: AsyncSession, *, now: datetime, limit: int) -> list[Claimed]:
     """Claim notices about requests for support (domain/referrals.py) that are due now.
 
@@ -304,21 +311,7 @@ async def claim_notices(session: AsyncSession, *, now: datetime, limit: int) -> 
     picked = list(await session.scalars(due))
     if not picked:
         return []
-    token = uuid4().hex
-    claimed_ids = list(
-        await session.scalars(
-            update(Delivery)
-            .where(Delivery.id.in_(picked), Delivery.status == DeliveryStatus.PENDING)
-            .values(
-                status=DeliveryStatus.SENDING,
-                claim_token=token,
-                claimed_at=now,
-                attempts=Delivery.attempts + 1,
-            )
-            .returning(Delivery.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
+    token, claimed_ids = await _claim(session, picked, now)
     if not claimed_ids:
         return []
     rows = (
