@@ -59,6 +59,12 @@ def run_polling(settings: Settings, resources: Resources) -> None:
         loop.close()
         return
     log.info("Grow Well is running in polling mode against %s", _host(settings))
+    if waiting := resources.spokes.placeholder_teams():
+        log.warning(
+            "no staff group set yet in resources/spokes.yaml for %s: their requests wait, "
+            "and are posted once a group is set",
+            ", ".join(team.id for team in waiting),
+        )
     # Initialized already, so PTB's own bootstrap retries only its deleteWebhook call.
     application.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
 

@@ -410,6 +410,35 @@ async def test_erasure_is_refused_while_staff_hold_a_request_and_strips_it_after
         assert (await referrals.history(session, waiting.id))[-1].kind == EventKind.FAMILY_ERASED
 
 
+async def test_a_staff_note_stays_with_the_team_and_goes_with_the_family(
+    sessions: Sessions,
+) -> None:
+    family_id = await make_family(sessions, 1011)
+    ann = await make_staff(sessions, 512)
+    other_team = await make_staff(sessions, 513, team="infant_feeding", name="Bea")
+    made = (await request(sessions, family_id)).referral
+    async with sessions.begin() as session:
+        noted = await referrals.add_staff_note(session, made.id, ann, "Rang twice", NOW)
+        refused = await referrals.add_staff_note(session, made.id, other_team, "Hi", NOW)
+    assert isinstance(noted, Done)
+    assert isinstance(refused, Refused)
+    assert refused.reason is Refusal.OTHER_TEAM
+    async with sessions() as session:
+        [note] = [e for e in await referrals.history(session, made.id) if e.kind == "staff_note"]
+        assert note.detail == {"note": "Rang twice"}
+        family = await session.get(Family, family_id)
+        assert family is not None
+        exported = await families.export_family(session, family)
+        assert await session.scalar(select(func.count(Delivery.id))) == 0  # nothing to the family
+    [mine] = exported["requests_for_support"]
+    assert "staff_note" not in [step["what"] for step in mine["history"]]
+    async with sessions.begin() as session:
+        assert await families.erase_family(session, 1011, now=NOW)
+    async with sessions() as session:
+        [note] = [e for e in await referrals.history(session, made.id) if e.kind == "staff_note"]
+        assert note.detail == {}
+
+
 def test_every_notice_renders_in_every_language() -> None:
     spokes: Spokes = SPOKES
     for kind in ("claimed", "contacted", "closed", "declined", "staff_message"):
