@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, RetryAfter
@@ -19,6 +20,9 @@ from config.settings import Settings
 from resources.bundle import Resources
 from store.engine import DATABASE_FAULTS, create_engine, database_fault, session_factory
 from store.migrate import MigrationFailed, upgrade_in_child
+
+if TYPE_CHECKING:
+    from aiohttp.web import AppRunner
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +43,11 @@ def run_polling(settings: Settings, resources: Resources) -> None:
         raise StartupError(str(error)) from None
     engine = create_engine(settings.database_url)
     application = build_application(settings, session_factory(engine), resources=resources)
+    web: list[AppRunner] = []  # the web server beside the bot, once started (WEB_PORT)
 
     async def dispose(_: object) -> None:
+        for runner in web:
+            await runner.cleanup()
         await engine.dispose()
 
     application.post_shutdown = dispose
@@ -58,6 +65,13 @@ def run_polling(settings: Settings, resources: Resources) -> None:
         loop.run_until_complete(_close(application))
         loop.close()
         return
+    if settings.web_port is not None:
+        try:
+            web.append(loop.run_until_complete(serve_web(application, settings)))
+        except BaseException:
+            loop.run_until_complete(_close(application))
+            loop.close()
+            raise
     log.info("Grow Well is running in polling mode against %s", _host(settings))
     if waiting := resources.spokes.placeholder_teams():
         log.warning(
@@ -116,6 +130,25 @@ async def connect(application: GrowWellApplication, settings: Settings) -> bool:
     finally:
         for number in _STOP_SIGNALS:
             loop.remove_signal_handler(number)
+
+
+async def serve_web(application: GrowWellApplication, settings: Settings) -> AppRunner:
+    """Start the web server (the partner API) on the bot's loop, with the bot's database,
+    spokes, calendar and clock. Imported only here: a bot without WEB_PORT never loads it
+    (its memory budget, bench/memory.py)."""
+    from api.server import build_web_app, start_web
+
+    services = application.bot_data["services"]
+    app = build_web_app(services.sessions, services.spokes, services.calendar, services.clock)
+    port = settings.web_port
+    assert port is not None
+    try:
+        return await start_web(app, settings.web_host, port)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise StartupError(
+            f"WEB_PORT: cannot listen on {settings.web_host}:{port}: {reason}"
+        ) from None
 
 
 async def _close(application: GrowWellApplication) -> None:

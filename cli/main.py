@@ -8,6 +8,7 @@ import asyncio
 import sys
 
 from cli.lean import restart_without_docstrings
+from cli.partner import add_partner_parser
 from cli.staff import add_staff_parser
 from config.logs import configure_logging, describe_error, secrets_of
 from config.settings import SettingsError, load_settings
@@ -34,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     catalogs = commands.add_parser("catalogs", help="translation catalogs")
     catalogs.add_argument("action", choices=["update"], help="extract strings and merge them")
     add_staff_parser(commands)
+    add_partner_parser(commands)
     return parser
 
 
@@ -56,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         from cli.staff import run_staff
 
         return run_staff(args, settings)
+    if args.command == "partner":
+        from cli.partner import run_partner
+
+        return run_partner(args, settings)
     if args.command == "db":
         from store.engine import DATABASE_FAULTS, database_fault
         from store.migrate import upgrade

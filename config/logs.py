@@ -21,7 +21,9 @@ from config.settings import Settings
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Our packages: they log at LOG_LEVEL.
-PROJECT_PACKAGES = ("bot", "cli", "config", "domain", "locales", "resources", "scheduler", "store")
+PROJECT_PACKAGES = (
+    "api", "bot", "cli", "config", "domain", "locales", "resources", "scheduler", "store",
+)  # fmt: skip
 # Libraries whose lower levels hold personal data or the token; they log at LIBRARY_LOG_LEVEL.
 LIBRARIES = (
     "telegram",

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     sandbox_port: int = Field(default=8080, ge=1, le=65535)
     # The sandbox's own SQLite file; its chats and clock are kept beside it (.json).
     sandbox_database: str = "var/sandbox.db"
+    # The web server beside the bot (the partner referral API): off unless a port is set.
+    web_port: int | None = Field(default=None, ge=1, le=65535)
+    web_host: str = "127.0.0.1"
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -70,6 +70,7 @@ class Actor(StrEnum):
     FAMILY = "family"
     STAFF = "staff"
     SYSTEM = "system"
+    PARTNER = "partner"  # a partner agency's request, through the API (domain/partners.py)
 
 
 class EventKind(StrEnum):
@@ -284,6 +285,68 @@ async def create(
     raise RuntimeError("could not find a free reference")
 
 
+async def create_for_partner(
+    session: AsyncSession,
+    *,
+    partner: str,
+    spoke: Spoke,
+    phone: str,
+    contact: Mapping[str, Any],
+    child_age_band: str | None,
+    consent_at: datetime,
+    now: datetime,
+    calendar: WorkingCalendar,
+) -> Referral:
+    """A partner agency's request about a family who may not use the bot: no family row, no
+    answers; `contact` is what the partner sent (name, address, reason, consent statement),
+    kept in `partner_contact`, and the team calls `phone`. It joins the same queue as a
+    family's request (same group post, same action log), marked `source` "partner:<name>".
+    Staff messages reach no one (there is no chat): the team phones.
+
+    Duplicates are the caller's to stop (domain/partners.py, by Idempotency-Key): two
+    partners may well be worried about the same family.
+    """
+    checked = parse_uk_phone(phone)
+    if checked is None:
+        raise InvalidRequest("a partner request needs a valid UK phone number")
+    for _ in range(5):
+        referral = Referral(
+            reference=new_reference(),
+            family_id=None,
+            spoke_id=spoke.id,
+            team_id=spoke.team,
+            status=ReferralStatus.NEW,
+            priority=ReferralPriority.NORMAL,
+            answers={},
+            contact_method=ContactMethod.PHONE,
+            phone=checked.e164,
+            consent_at=consent_at,
+            child_age_band=child_age_band,
+            source=f"partner:{partner}",
+            partner_contact=dict(contact),
+            created_at=now,
+            updated_at=now,
+            due_by=calendar.due_by(now, spoke.target_working_days),
+            post_version=1,
+            posted_version=0,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(referral)
+                await session.flush()
+        except IntegrityError:
+            continue  # the reference was taken, once in millions
+        detail = {
+            "spoke": spoke.id,
+            "contact": ContactMethod.PHONE.value,
+            "source": referral.source,
+        }
+        _log(session, referral, Actor.PARTNER, EventKind.CREATED, now, detail=detail)
+        await session.flush()
+        return referral
+    raise RuntimeError("could not find a free reference")
+
+
 # -------------------------------------------------------------------------- the action log
 
 
@@ -348,14 +411,6 @@ async def _record(
         await _notify_family(session, referral, event, now)
     await session.flush()
     return event
-
-
-def notice_kind(event_kind: str) -> NoticeKind | None:
-    """The notice a family gets for an event of this kind, if any (for rendering)."""
-    try:
-        return _NOTICES.get(EventKind(event_kind))
-    except ValueError:
-        return None
 
 
 # ------------------------------------------------------------------------------ transitions

@@ -247,6 +247,10 @@ def details_text(
             for key, value in referral.answers.items()
         ]
         parts.append(_("Answers:") + "\n" + ("\n".join(answers) or "–"))
+        if referral.partner_contact:  # a partner's referral: the family may not use the bot
+            sent = "\n".join(f"{key}: {value}" for key, value in referral.partner_contact.items())
+            partner = (referral.source or "").removeprefix("partner:")
+            parts.append(_("From the partner %(partner)s:") % {"partner": partner} + "\n" + sent)
         if referral.contact_method is ContactMethod.PHONE:
             parts.append(
                 _("Contact: a phone call to %(phone)s, %(window)s")

@@ -466,3 +466,46 @@ class ReferralMessage(Base):
     relayed_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_referral_messages_referral_id", "referral_id"),)
+
+
+class PartnerKey(Base):
+    """A partner agency's key to the referral API (api/partner_routes.py), scoped to the spokes
+    it may refer into, e.g. the police to safe sleep. Never deleted, only disabled, so every
+    partner request keeps the key that made it.
+
+    The key is shown once by `growwell partner add`; only its SHA-256 is kept (256 random bits
+    need no slow hash). `prefix`, the key's public first part, finds the row to compare.
+    """
+
+    __tablename__ = "partner_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The agency, e.g. "police": requests are marked `source` "partner:<name>".
+    partner: Mapped[str] = mapped_column(String(40))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    # Spoke ids (resources/spokes.yaml) the key may refer into.
+    spokes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class IdempotencyRecord(Base):
+    """The request a partner's `Idempotency-Key` made: a retry with the same key and body gets
+    the same answer instead of a second request; the same key with another body is refused.
+    The unique (partner, idempotency key) pair decides a race between two identical requests;
+    keyed by the partner's name, so a retry still matches after the partner's key is replaced."""
+
+    __tablename__ = "idempotency_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner: Mapped[str] = mapped_column(String(40))
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    # SHA-256 of the request body as validated (key order and spacing do not matter).
+    request_hash: Mapped[str] = mapped_column(String(64))
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("partner", "idempotency_key", name="uq_idempotency_records_partner"),
+    )

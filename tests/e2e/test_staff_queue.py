@@ -420,5 +420,7 @@ async def test_a_new_request_reaches_the_group_within_one_dispatcher_cycle(
     group = bot_api.group(BABS_GROUP, "BABS team")
     owner = await family(sessions, 7901, "pl", clock())
     made = await request(sessions, owner.id, clock())
-    await eventually(lambda: bool(group.bot_messages), timeout=9.0)  # first run at 3 s, then 5 s
+    # The real timer runs it (first at 3 s, then every 5 s); the wait is generous for a loaded
+    # machine. That one cycle is enough is shown step by step in the Polish test above.
+    await eventually(lambda: bool(group.bot_messages), timeout=30.0)
     assert post(group).visible_text.startswith(made.reference)
