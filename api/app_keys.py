@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,3 +16,4 @@ SESSIONS = web.AppKey[async_sessionmaker[AsyncSession]]("sessions")
 SPOKES = web.AppKey[Spokes]("spokes")
 CALENDAR = web.AppKey[WorkingCalendar]("calendar")
 CLOCK = web.AppKey[Callable[[], datetime]]("clock")
+ZONE = web.AppKey[ZoneInfo]("zone")

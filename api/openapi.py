@@ -55,6 +55,14 @@ def document() -> dict[str, Any]:
             "schema": {"type": "string", "enum": ["true"]},
         },
     }
+    # The reference a POST returns is what GET takes (an OpenAPI link, which clients and
+    # schemathesis's stateful runs follow).
+    created["links"] = {
+        "GetReferral": {
+            "operationId": "getReferral",
+            "parameters": {"reference": "$response.body#/reference"},
+        }
+    }
     return {
         "openapi": "3.1.0",
         "info": {

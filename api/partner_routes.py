@@ -54,7 +54,11 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        return problem(error.status, error.reason.lower().replace(" ", "_"), error.reason)
+        response = problem(error.status, error.reason.lower().replace(" ", "_"), error.reason)
+        # A 405 must still say which methods the path takes (RFC 9110).
+        if "Allow" in error.headers:
+            response.headers["Allow"] = error.headers["Allow"]
+        return response
     except Exception:
         log.exception("partner API: %s %s failed", request.method, request.path)
         return problem(500, "server_error", "Something went wrong on our side; try again later.")

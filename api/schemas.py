@@ -35,8 +35,15 @@ class ReferralIn(BaseModel):
         description="The service to refer into, e.g. safe_sleep; the key must allow it.",
         examples=["safe_sleep"],
     )
-    name: str = Field(min_length=1, max_length=100, description="Who the team should call.")
-    phone: str = Field(min_length=1, max_length=32, description="A UK phone number.")
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        description="Who the team should call.",
+        examples=["Sam Example"],
+    )
+    phone: str = Field(
+        min_length=1, max_length=32, description="A UK phone number.", examples=["07911 123456"]
+    )
     address: str | None = Field(default=None, max_length=300)
     postcode: str = Field(min_length=5, max_length=10, examples=["L20 3AB"])
     child_age_band: AgeBand | None = None
@@ -47,7 +54,12 @@ class ReferralIn(BaseModel):
         description="Who agreed to be contacted by health visiting, and how.",
         examples=["Mother agreed on the call-out to a phone call from health visiting."],
     )
-    reason: str = Field(min_length=1, max_length=2000, description="What the partner saw.")
+    reason: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="What the partner saw.",
+        examples=["Baby asleep on the sofa with a parent."],
+    )
 
     @field_validator("phone")
     @classmethod

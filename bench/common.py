@@ -211,7 +211,9 @@ async def analyze(engine: AsyncEngine) -> None:
                         f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)"
                     )
                 )
-            await connection.execute(text("ANALYZE"))
+            # VACUUM as autovacuum would after a bulk load: it also marks the pages all-visible,
+            # which index-only scans (the reports' counts) need.
+            await connection.execute(text("VACUUM ANALYZE"))
         else:
             await connection.execute(text("ANALYZE"))
             await connection.commit()

@@ -13,6 +13,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 
 from bot import (
     account,
+    campaign_opt_out,
     fallbacks,
     library,
     my_requests,
@@ -134,6 +135,7 @@ def build_application(
                 timeout=data.rules.conversations.timeout,
             ),
             *reminders.handlers(),
+            *campaign_opt_out.handlers(),
             *library.handlers(),
             *my_requests.handlers(),
             *account.handlers(),

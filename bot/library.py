@@ -6,6 +6,8 @@ Callback data: `lib:t:<topic>:<page>` a topic's list, `lib:a:<id>` open an artic
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -31,7 +33,8 @@ from resources.library import (
 from resources.spokes import HUB
 from resources.topics import Topic
 from scheduler.rendering import support_button
-from store.models import ArticleVote, Family
+from store.dialects import insert_or_ignore
+from store.models import ArticleRead, ArticleVote, Family
 
 PER_PAGE = 6
 TOPIC_NAMES = {  # a label for every shelf, in the shelves' order
@@ -200,6 +203,8 @@ async def open_article(
     page = max(0, min(page, len(pages) - 1))
     markup = _article_markup(article, page, len(pages), locale, context)
     if new:
+        async with context.services.sessions.begin() as session:
+            await count_read(session, context.today(), article.id, article.locale)
         assert update.effective_chat is not None
         await update.get_bot().send_message(
             update.effective_chat.id,
@@ -226,6 +231,20 @@ async def page_pressed(update: Update, context: GrowWellContext) -> None:
     assert update.callback_query.data is not None
     _, _, article_id, page = update.callback_query.data.split(":", 3)
     await open_article(update, context, article_id, int(page) if page.isdigit() else 0, new=False)
+
+
+async def count_read(session: AsyncSession, day: date, article_id: str, locale: str) -> None:
+    """One more opening of an article, for the managers' reports: a count per day, article and
+    language, never who read it. One upsert, so families opening it at once never collide."""
+    dialect = session.get_bind().dialect.name
+    first = {"day": day, "article_id": article_id, "locale": locale, "reads": 1}
+    upsert = insert_or_ignore(ArticleRead, dialect).values(first)
+    await session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["day", "article_id", "locale"],
+            set_={"reads": ArticleRead.reads + 1},
+        )
+    )
 
 
 async def record_vote(

@@ -133,13 +133,27 @@ async def connect(application: GrowWellApplication, settings: Settings) -> bool:
 
 
 async def serve_web(application: GrowWellApplication, settings: Settings) -> AppRunner:
-    """Start the web server (the partner API) on the bot's loop, with the bot's database,
-    spokes, calendar and clock. Imported only here: a bot without WEB_PORT never loads it
-    (its memory budget, bench/memory.py)."""
-    from api.server import build_web_app, start_web
+    """Start the web server (the partner API and the dashboard) on the bot's loop, with the
+    bot's database, spokes, calendar and clock. Imported only here: a bot without WEB_PORT
+    never loads it (its memory budget, bench/memory.py)."""
+    from api.server import DashboardOptions, build_web_app, start_web
+    from dashboard.app import new_secret_key
 
     services = application.bot_data["services"]
-    app = build_web_app(services.sessions, services.spokes, services.calendar, services.clock)
+    if settings.web_secret_key is None:
+        log.warning("WEB_SECRET_KEY is not set: dashboard sessions end when the bot restarts")
+        key = new_secret_key()
+    else:
+        key = settings.web_secret_key.get_secret_value().encode("ascii")
+    options = DashboardOptions(key, settings.web_cookie_secure, settings.web_session_hours)
+    app = build_web_app(
+        services.sessions,
+        services.spokes,
+        services.calendar,
+        services.clock,
+        zone=settings.zone,
+        dashboard=options,
+    )
     port = settings.web_port
     assert port is not None
     try:

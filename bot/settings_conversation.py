@@ -1,4 +1,5 @@
-"""/settings: change language, message time or area; add a child; report a birth or a loss.
+"""/settings: change language, message time or area; add a child; report a birth or a loss;
+fathers' tips and health campaign messages on or off.
 
 A loss is handled gently: one confirmation, then every message about that child stops and
 bereavement support is offered.
@@ -30,7 +31,7 @@ from bot.questions import (
     save_area,
 )
 from bot.steps import END, Ask, Callback, Handler, current_only, send_question, show_choice
-from domain import families, life_events
+from domain import campaigns, families, life_events
 from locales import N_, SUPPORTED_LOCALES, gettext_for
 from store.models import Child, SendTime
 
@@ -58,6 +59,11 @@ async def ask_settings(update: Update, context: GrowWellContext) -> None:
         if family.fathers_track
         else _("Fathers' and partners' tips: off")
     )
+    health_campaigns = (
+        _("📣 Health campaign messages: off")
+        if family.campaigns_opt_out
+        else _("📣 Health campaign messages: on")
+    )
     choices = [
         (_("🌐 Language"), "set:lang"),
         (_("🕒 Message time"), "set:time"),
@@ -69,7 +75,7 @@ async def ask_settings(update: Update, context: GrowWellContext) -> None:
     if families.active_children(family):
         choices.append((_("📅 Change a due date or birthday"), "set:date"))
         choices.append((_("💔 Report the loss of a baby"), "set:loss"))
-    choices += [(dads, "set:dads"), (_("✅ Done"), "set:done")]
+    choices += [(dads, "set:dads"), (health_campaigns, "set:camp"), (_("✅ Done"), "set:done")]
     await send_question(update, context, _("What would you like to change?"), column(choices))
 
 
@@ -342,6 +348,14 @@ async def toggle_fathers_track(update: Update, context: GrowWellContext) -> str:
     return await _saved_then_menu(update, context)
 
 
+async def toggle_campaigns(update: Update, context: GrowWellContext) -> str:
+    """Health campaign messages off (pending ones skipped) or on again; reminders unchanged."""
+    await show_choice(update)
+    async with context.family.editing() as edit:
+        await campaigns.set_opt_out(edit.session, edit.family, not edit.family.campaigns_opt_out)
+    return await _saved_then_menu(update, context)
+
+
 async def settings_done(update: Update, context: GrowWellContext) -> int:
     await show_choice(update)
     await finish(update, context)
@@ -374,6 +388,7 @@ def flow() -> Flow:
                 _on(ask_settings, choose_change, "^set:date$"),
                 _on(ask_settings, choose_loss, "^set:loss$"),
                 _on(ask_settings, toggle_fathers_track, "^set:dads$"),
+                _on(ask_settings, toggle_campaigns, "^set:camp$"),
                 _on(ask_settings, settings_done, "^set:done$"),
             ),
             LANGUAGE: step(

@@ -215,7 +215,7 @@ def _refusal_text(result: Refused | Lost, context: GrowWellContext, locale: str)
             return _("Too late: this request was closed meanwhile.")
         return _("This request is held by %(name)s.") % {"name": result.holder.name}
     reason = result.reason
-    if reason in (Refusal.NOT_STAFF, Refusal.NOT_LINKED):
+    if reason is Refusal.NOT_STAFF:
         return _("Link your account first: send /staff <code> to me privately.")
     if reason is Refusal.DISABLED:
         return _("Your staff account is switched off. Please talk to your admin.")

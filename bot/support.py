@@ -26,7 +26,7 @@ from bot.safety import safety_net_line
 from bot.steps import END, Ask, Callback, Handler, current_only, send_question, show_choice
 from domain import families, referrals
 from domain.dates import months_old
-from domain.phone import national_format, parse_uk_phone
+from domain.phone import CALL_WINDOWS, national_format, parse_uk_phone
 from locales import N_, format_clock, gettext_for
 from resources.spokes import HUB, Question, QuestionKind, Spoke
 from store.models import ContactMethod, Family, Referral
@@ -49,11 +49,6 @@ CONTACT_KEY, PHONE_KEY, WINDOW_KEY, URGENT_KEY = (
 )
 
 SPOKE_ID = r"[a-z][a-z0-9_]{0,23}"  # resources/spokes.py ids
-CALL_WINDOWS = {
-    "morning": N_("In the morning"),
-    "afternoon": N_("In the afternoon"),
-    "any": N_("Any time"),
-}
 
 
 def _open_spokes(family: Family, context: GrowWellContext) -> list[Spoke]:

@@ -1,4 +1,5 @@
-"""The long-running bot process: no docstrings in memory, and few malloc arenas."""
+"""The long-running bot process: no docstrings in memory, few malloc arenas, and no
+cryptography library when no web server runs."""
 
 from __future__ import annotations
 
@@ -23,3 +24,15 @@ def restart_without_docstrings() -> None:
         return
     environment = {"MALLOC_ARENA_MAX": MALLOC_ARENAS, **os.environ}
     os.execve(sys.executable, [sys.executable, "-OO", *sys.orig_argv[1:]], environment)
+
+
+def without_telegram_passport() -> None:
+    """Keep the `cryptography` package out of a bot that serves no web pages.
+
+    PTB imports it whenever it is installed, for Telegram Passport, which Grow Well never
+    uses: 8.6 MiB of the bot's 120 MiB budget (bench/memory.py). It is installed for the
+    dashboard's encrypted cookies, so only a bot without WEB_PORT goes without it; PTB then
+    runs as it does where the package is missing.
+    """
+    if "telegram" not in sys.modules:
+        sys.modules.setdefault("cryptography", None)  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ import argparse
 import asyncio
 import sys
 
-from cli.lean import restart_without_docstrings
+from cli.lean import restart_without_docstrings, without_telegram_passport
 from cli.partner import add_partner_parser
 from cli.staff import add_staff_parser
 from config.logs import configure_logging, describe_error, secrets_of
@@ -95,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"growwell: {error}", file=sys.stderr)
             return 2
         return 0
+    if settings.web_port is None:
+        without_telegram_passport()
     from telegram.error import TelegramError
 
     from bot.polling import StartupError, run_polling

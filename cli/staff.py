@@ -1,8 +1,10 @@
-"""`growwell staff add | list | disable | code`: staff accounts for the Telegram queue.
+"""`growwell staff add | list | disable | code | password`: staff accounts for the Telegram
+queue and the web dashboard.
 
 Each command brings the database up to date first (as `growwell db upgrade` does), so it works
 on a fresh install. A one-time link code is printed once and never stored in the clear: the
-member sends `/staff <code>` to the bot in a private chat within 24 hours.
+member sends `/staff <code>` to the bot in a private chat within 24 hours. With an e-mail, a
+one-time link to choose a dashboard password is printed too (also valid 24 hours).
 """
 
 from __future__ import annotations
@@ -23,21 +25,31 @@ from store.models import StaffRole
 
 def add_staff_parser(commands: Any) -> None:
     """The `staff` sub-commands, on `growwell`'s sub-parsers."""
-    parser = commands.add_parser("staff", help="staff accounts for the Telegram queue")
+    parser = commands.add_parser("staff", help="staff accounts: the Telegram queue, the dashboard")
     actions = parser.add_subparsers(dest="staff_action", required=True)
     add = actions.add_parser("add", help="create an account and print its one-time link code")
     add.add_argument("--name", required=True)
     add.add_argument("--team", help="a team id from resources/spokes.yaml (admins may omit it)")
     add.add_argument("--role", choices=[role.value for role in StaffRole], default="staff")
+    add.add_argument("--email", help="their sign-in for the web dashboard (prints a link)")
     actions.add_parser("list", help="every account, linked or not")
     disable = actions.add_parser("disable", help="stop an account acting, at once")
     disable.add_argument("id", type=int)
     code = actions.add_parser("code", help="a new one-time link code for an account")
     code.add_argument("id", type=int)
+    password = actions.add_parser(
+        "password", help="a one-time link to choose a dashboard password (ends their sessions)"
+    )
+    password.add_argument("id", type=int)
+    password.add_argument("--email", help="set or change their sign-in e-mail first")
 
 
 def run_staff(args: argparse.Namespace, settings: Settings) -> int:
     """Run one staff command; 0 on success, 2 with one line on stderr otherwise."""
+    # Here, not at the top: `growwell run` imports this module for its parser, and the bot
+    # has no use for argon2 (bench/memory.py).
+    from domain import web_accounts
+
     try:
         teams = load_spokes().teams
     except SpokeFileError as error:
@@ -45,8 +57,8 @@ def run_staff(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     try:
         asyncio.run(upgrade(settings.database_url))
-        return asyncio.run(_run(args, settings.database_url, set(teams)))
-    except accounts.StaffError as error:
+        return asyncio.run(_run(args, settings, set(teams)))
+    except (accounts.StaffError, web_accounts.AccountError) as error:
         print(f"growwell: {error}", file=sys.stderr)
         return 2
     except DATABASE_FAULTS as error:
@@ -54,8 +66,10 @@ def run_staff(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
 
-async def _run(args: argparse.Namespace, database_url: str, teams: set[str]) -> int:
-    engine = create_engine(database_url)
+async def _run(args: argparse.Namespace, settings: Settings, teams: set[str]) -> int:
+    from domain import web_accounts
+
+    engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     now = datetime.now(UTC)
     try:
@@ -73,6 +87,15 @@ async def _run(args: argparse.Namespace, database_url: str, teams: set[str]) -> 
                 print(f"staff member {member.id} added: {member.name}")
                 print(f"one-time code (valid 24 hours, shown only now): {created.code}")
                 print(f"they send this to the bot in a private chat: /staff {created.code}")
+                if args.email:
+                    await web_accounts.set_email(session, member.id, args.email)
+                    token = await web_accounts.new_password_token(session, member.id, now)
+                    _print_password_link(settings, token)
+            elif args.staff_action == "password":
+                if args.email:
+                    await web_accounts.set_email(session, args.id, args.email)
+                token = await web_accounts.new_password_token(session, args.id, now)
+                _print_password_link(settings, token)
             elif args.staff_action == "code":
                 code = await accounts.renew_link_code(session, args.id, now)
                 print(f"one-time code (valid 24 hours, shown only now): {code}")
@@ -86,10 +109,16 @@ async def _run(args: argparse.Namespace, database_url: str, teams: set[str]) -> 
                     linked = "linked" if member.telegram_user_id is not None else "not linked"
                     state = "enabled" if member.enabled else "disabled"
                     team = member.team_id or "all teams"
+                    email = member.email or "no e-mail"
                     print(
                         f"{member.id}\t{member.name}\t{member.role.value}\t{team}\t"
-                        f"{linked}\t{state}"
+                        f"{email}\t{linked}\t{state}"
                     )
     finally:
         await engine.dispose()
     return 0
+
+
+def _print_password_link(settings: Settings, token: str) -> None:
+    print("dashboard password link (valid 24 hours, works once, shown only now):")
+    print(f"  {settings.dashboard_url}/password/{token}")

@@ -5,6 +5,7 @@ A bad value stops the program with one line that names the variable (see `load_s
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -42,6 +43,17 @@ class Settings(BaseSettings):
     # The web server beside the bot (the partner referral API): off unless a port is set.
     web_port: int | None = Field(default=None, ge=1, le=65535)
     web_host: str = "127.0.0.1"
+    # The dashboard's address as staff reach it (behind a proxy with HTTPS in production), for
+    # the set-password links `growwell staff` prints; unset, http://WEB_HOST:WEB_PORT.
+    web_public_url: str | None = None
+    # Encrypts and signs the dashboard's session cookies: 32 random bytes, url-safe base64
+    # (`python -c "import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())"`).
+    # Unset, a new key is made at each start, so everyone signs in again after a restart.
+    web_secret_key: SecretStr | None = None
+    # Session cookies only over HTTPS: turn off only for a dashboard on 127.0.0.1.
+    web_cookie_secure: bool = True
+    # A dashboard session ends this long after sign-in, or after an hour without use.
+    web_session_hours: int = Field(default=8, ge=1, le=24)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -53,6 +65,19 @@ class Settings(BaseSettings):
         if not number.isdigit() or len(secret) < 10:
             raise ValueError("expected the form 123456789:AA... that BotFather gives you")
         return SecretStr(token)
+
+    @field_validator("web_secret_key")
+    @classmethod
+    def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(value.get_secret_value().strip().encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raw = b""
+        if len(raw) != 32:
+            raise ValueError("expected 32 random bytes in url-safe base64 (44 characters)")
+        return SecretStr(value.get_secret_value().strip())
 
     @field_validator("telegram_api_base_url")
     @classmethod
@@ -90,6 +115,23 @@ class Settings(BaseSettings):
         if value.upper() not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return value.upper()
+
+    @field_validator("web_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(
+                "must start with https:// (or http://), e.g. https://growwell.example"
+            )
+        return value.strip().rstrip("/")
+
+    @property
+    def dashboard_url(self) -> str:
+        """Where staff open the dashboard (for links printed by the command line)."""
+        base = self.web_public_url or f"http://{self.web_host}:{self.web_port or 8090}"
+        return f"{base}/dashboard"
 
     @property
     def zone(self) -> ZoneInfo:

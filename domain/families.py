@@ -156,6 +156,7 @@ async def export_family(session: AsyncSession, family: Family) -> dict[str, Any]
         "in_sefton": family.in_sefton,
         "message_time": family.send_time.value if family.send_time else None,
         "fathers_track": family.fathers_track,
+        "health_campaign_messages": not family.campaigns_opt_out,
         "source": family.source,
         "consented_at": _iso(family.consented_at),
         "registered_at": _iso(family.registered_at),

@@ -23,8 +23,10 @@ from sqlalchemy import and_, delete, exists, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from domain import campaigns
 from store.models import (
     Appointment,
+    Campaign,
     Child,
     ChildStatus,
     ConversationState,
@@ -70,6 +72,8 @@ class Claimed:
     day_before: date | None
     # A notice about the family's request for support (claim_notices), or None.
     notice: ReferralNotice | None = None
+    # A targeted campaign's words in the family's language (domain/campaigns.py), or None.
+    campaign_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,8 @@ def _due(now: datetime, today: date, passed_slots: list[SendTime]) -> Any:
     """A row is due: plan rows on their day at the family's time, timed rows at their moment.
 
     A plan row left over from an earlier day also waits for the family's time today. A row
-    about a child who is no longer active (a loss) is never due.
+    about a child who is no longer active (a loss) is never due, nor a campaign's row for a
+    family that opted out or of a campaign that was cancelled.
     """
     plan_row = and_(
         Delivery.send_at.is_(None),
@@ -127,6 +132,7 @@ def _due(now: datetime, today: date, passed_slots: list[SendTime]) -> Any:
         Delivery.stale_on >= today,
         or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
         or_(Delivery.child_id.is_(None), active_child),
+        campaigns.wanted_by_family(),
         or_(plan_row, timed_row),
     )
 
@@ -224,8 +230,10 @@ async def claim_batch(
             Child.due_date,
             Appointment.what,
             Appointment.starts_at,
+            Campaign.texts,
         )
         .join(Family, Family.id == Delivery.family_id)
+        .outerjoin(Campaign, Campaign.id == Delivery.campaign_id)
         .outerjoin(Child, Child.id == Delivery.child_id)
         .outerjoin(Appointment, Appointment.id == Delivery.appointment_id)
         .where(Delivery.id.in_(claimed_ids))
@@ -252,6 +260,7 @@ async def claim_batch(
                 appointment_at=row[11],
                 reserved_on=today if holds_day else None,
                 day_before=day_before[family_id] if holds_day else None,
+                campaign_text=None if row[12] is None else campaigns.text_for(row[12], row[6]),
             )
         )
     return claimed

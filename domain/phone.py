@@ -13,6 +13,16 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from locales import N_
+
+# When a family would like the call back: the ids are stored on the request; the labels are
+# translated for the family (bot/support.py) and read in English by staff (the dashboard).
+CALL_WINDOWS = {
+    "morning": N_("In the morning"),
+    "afternoon": N_("In the afternoon"),
+    "any": N_("Any time"),
+}
+
 # Longer than any real number with spaces; anything longer is not a phone number.
 MAX_INPUT_CHARS = 32
 UK_COUNTRY_CODE = 44

@@ -78,6 +78,7 @@ class EventKind(StrEnum):
 
     CREATED = "created"
     CLAIMED = "claimed"
+    ASSIGNED = "assigned"  # handed to a colleague (a new request is claimed for them)
     CONTACTED = "contacted"
     CLOSED = "closed"
     DECLINED = "declined"
@@ -107,7 +108,6 @@ class Refusal(StrEnum):
 
     NOT_FOUND = "not_found"
     NOT_STAFF = "not_staff"
-    NOT_LINKED = "not_linked"
     DISABLED = "disabled"
     OTHER_TEAM = "other_team"
     NOT_HOLDER = "not_holder"  # claimed by someone else: see `Refused.holder`
@@ -116,6 +116,7 @@ class Refusal(StrEnum):
     UNKNOWN_OUTCOME = "unknown_outcome"
     UNKNOWN_REASON = "unknown_reason"
     EMPTY_TEXT = "empty_text"
+    NOT_COLLEAGUE = "not_colleague"  # handed to someone who may not work this request
 
 
 @dataclass(frozen=True)
@@ -455,7 +456,6 @@ async def _holder(session: AsyncSession, referral: Referral) -> StaffMember | No
 
 _PERMISSION_REFUSALS = {
     Permission.NOT_STAFF: Refusal.NOT_STAFF,
-    Permission.NOT_LINKED: Refusal.NOT_LINKED,
     Permission.DISABLED: Refusal.DISABLED,
     Permission.OTHER_TEAM: Refusal.OTHER_TEAM,
 }
@@ -534,6 +534,61 @@ async def claim(
         await session.flush()
         return Lost(referral, await _holder(session, referral))
     await _record(session, referral, Actor.STAFF, EventKind.CLAIMED, now, staff=staff)
+    return Done(referral)
+
+
+async def assign(
+    session: AsyncSession,
+    referral_id: int,
+    staff: StaffMember | None,
+    to_staff_id: int,
+    now: datetime,
+) -> ActionResult:
+    """Hand a request to a colleague who may work it (an enabled member of its team, or an
+    admin): a new one is claimed for them, and the family is told someone has it, as after
+    Claim; a held one moves from its holder, which only the holder or an admin may do (e.g.
+    the holder is on leave)."""
+    checked = await _staff_action_allowed(session, referral_id, staff, "assign", now)
+    if isinstance(checked, Refused):
+        return checked
+    assert staff is not None
+    colleague = await session.get(StaffMember, to_staff_id)
+    if colleague is None or staff_can_act(colleague, checked) is not Permission.ALLOWED:
+        return await _refuse(session, checked, staff, "assign", Refusal.NOT_COLLEAGUE, now)
+    if checked.status not in OPEN:
+        return await _refuse(session, checked, staff, "assign", Refusal.WRONG_STATUS, now)
+    was_new = checked.status is ReferralStatus.NEW
+    if was_new:
+        moved = await _move(
+            session,
+            referral_id,
+            expected=(ReferralStatus.NEW,),
+            now=now,
+            values={
+                "status": ReferralStatus.CLAIMED,
+                "assigned_staff_id": colleague.id,
+                "claimed_at": now,
+            },
+            extra=Referral.assigned_staff_id.is_(None),
+        )
+    else:
+        moved = await _move(
+            session,
+            referral_id,
+            expected=HELD,
+            now=now,
+            values={"assigned_staff_id": colleague.id},
+            extra=_holds(staff),
+        )
+    referral = await _fresh(session, referral_id)
+    assert referral is not None
+    if not moved:
+        why = Refusal.WRONG_STATUS if referral.status not in OPEN else Refusal.NOT_HOLDER
+        return await _refuse(session, referral, staff, "assign", why, now)
+    detail = {"to": colleague.id, "to_name": colleague.name}
+    # A new request's family hears that someone has it, exactly as after Claim.
+    kind = EventKind.CLAIMED if was_new else EventKind.ASSIGNED
+    await _record(session, referral, Actor.STAFF, kind, now, staff=staff, detail=detail)
     return Done(referral)
 
 

@@ -6,8 +6,8 @@ value; only its SHA-256 is stored (a code that random needs no slow hash), and i
 the code (it works once) and records the member's Telegram user id. Members are never deleted,
 only disabled, so the action log of every request always names who acted.
 
-`staff_can_act` is the one permission rule for the staff queue: a linked, enabled member of the
-request's team, or an admin.
+`staff_can_act` is the one permission rule for the staff queue, in Telegram and at the
+dashboard: an enabled member of the request's team, or an admin.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Referral, StaffMember, StaffRole
@@ -148,12 +148,20 @@ async def list_staff(session: AsyncSession) -> list[StaffMember]:
 
 
 async def disable_staff(session: AsyncSession, staff_id: int) -> bool:
-    """Stop a member acting at once (any unused code dies too); False if there is no such
-    member. The row stays, so the action log keeps their name."""
+    """Stop a member acting at once (any unused code dies too, and every dashboard session
+    ends at its next request); False if there is no such member. The row stays, so the
+    action log keeps their name."""
     result = await session.execute(
         update(StaffMember)
         .where(StaffMember.id == staff_id)
-        .values(enabled=False, link_code_hash=None, link_code_expires_at=None)
+        .values(
+            enabled=False,
+            link_code_hash=None,
+            link_code_expires_at=None,
+            password_token_hash=None,
+            password_token_expires_at=None,
+            session_version=StaffMember.session_version + 1,
+        )
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -168,21 +176,34 @@ async def staff_by_telegram(session: AsyncSession, telegram_user_id: int) -> Sta
     )
 
 
+async def colleagues(session: AsyncSession, team_id: str) -> list[StaffMember]:
+    """Who may work a team's requests, by name: its enabled members, and the admins (the
+    people a request can be handed to)."""
+    return list(
+        await session.scalars(
+            select(StaffMember)
+            .where(
+                StaffMember.enabled.is_(True),
+                or_(StaffMember.team_id == team_id, StaffMember.role == StaffRole.ADMIN),
+            )
+            .order_by(StaffMember.name, StaffMember.id)
+        )
+    )
+
+
 class Permission(StrEnum):
     ALLOWED = "allowed"
-    NOT_STAFF = "not_staff"  # nobody linked to this Telegram account
-    NOT_LINKED = "not_linked"
+    NOT_STAFF = "not_staff"  # nobody linked to this Telegram account, or not signed in
     DISABLED = "disabled"
     OTHER_TEAM = "other_team"
 
 
 def staff_can_act(staff: StaffMember | None, referral: Referral) -> Permission:
-    """Whether this member may act on this request at all: linked, enabled, and of its team
-    (an admin is of every team). Which action fits the request's state is referrals'."""
+    """Whether this member may act on this request at all: enabled, and of its team (an admin
+    is of every team). Which action fits the request's state is referrals'. How the member
+    proved who they are (a linked Telegram account, a dashboard sign-in) is the caller's."""
     if staff is None:
         return Permission.NOT_STAFF
-    if staff.telegram_user_id is None:
-        return Permission.NOT_LINKED
     if not staff.enabled:
         return Permission.DISABLED
     if staff.role is StaffRole.ADMIN or staff.team_id == referral.team_id:

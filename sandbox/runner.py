@@ -14,15 +14,16 @@ import signal
 from pathlib import Path
 
 from pydantic import SecretStr
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import GrowWellApplication, build_application, shipped_resources
 from config.settings import Settings, async_database_url
+from dashboard.app import build_dashboard, mount, new_secret_key
+from domain.referrals import calendar_for
 from local_bot_api.server import BotApiServer
 from resources.bundle import Resources
 from sandbox.clock import SandboxClock
 from sandbox.feed import Feed
-from sandbox.staff import set_up_staff_side, with_sandbox_groups
+from sandbox.staff import SAM_EMAIL, set_up_staff_side, with_sandbox_groups
 from sandbox.time_machine import TimeMachine
 from sandbox.web import add_sandbox_routes
 from store.engine import create_engine, session_factory
@@ -42,8 +43,15 @@ def sandbox_token() -> str:
     return f"{BOT_ID}:{secrets.token_urlsafe(27)}"
 
 
+def dashboard_password() -> str:
+    """Sam's dashboard password for this run: printed once, never stored in clear."""
+    return "-".join(secrets.token_hex(3) for _ in range(3))
+
+
 class Sandbox:
-    """The whole sandbox; ``await start()``, then ``url`` is the page, ``await stop()``."""
+    """The whole sandbox; ``await start()``, then ``url`` is the page and ``dashboard_url``
+    the staff dashboard beside it (Sam signs in with ``dashboard_password``), ``await stop()``.
+    """
 
     def __init__(
         self,
@@ -77,13 +85,37 @@ class Sandbox:
         self.feed = Feed(self.server, self._snapshot, self.clock, bot)
         self.application: GrowWellApplication | None = None
         self.time_machine: TimeMachine | None = None
-        self._engine: AsyncEngine | None = None
+        # One engine for the sandbox's life, shared by the bot and the dashboard (which is
+        # mounted before the server starts); stopping the bot only closes its connections.
+        self._url = async_database_url(f"sqlite:///{self._database}")
+        self._engine = create_engine(self._url, clock=self.clock)
+        self._sessions = session_factory(self._engine)
+        self.dashboard_password = dashboard_password()
         self._resetting = asyncio.Lock()
         add_sandbox_routes(self.server.app, self)
+        spokes = self._resources.spokes
+        dashboard = build_dashboard(
+            self._sessions,
+            spokes,
+            calendar_for(spokes),
+            self.clock,
+            settings.zone,
+            secret_key=new_secret_key(),
+            cookie_secure=False,  # plain HTTP, on this computer only
+        )
+        mount(self.server.app, dashboard)
 
     @property
     def url(self) -> str:
         return f"{self.server.url}/"
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"{self.server.url}/dashboard/"
+
+    @property
+    def dashboard_email(self) -> str:
+        return SAM_EMAIL
 
     @property
     def zone_name(self) -> str:
@@ -101,6 +133,7 @@ class Sandbox:
         await self._stop_bot()
         self.feed.close()
         await self.server.stop()
+        await self._engine.dispose()
 
     async def start_again(self) -> None:
         """The page's "Start again": no families, no messages, the clock back to today."""
@@ -123,19 +156,17 @@ class Sandbox:
             path.unlink(missing_ok=True)
 
     async def _start_bot(self) -> None:
-        url = async_database_url(f"sqlite:///{self._database}")
-        await upgrade(url)
-        self._engine = create_engine(url, clock=self.clock)
+        await upgrade(self._url)
         settings = self._settings.model_copy(
             update={
                 "telegram_bot_token": SecretStr(sandbox_token()),
                 "telegram_api_base_url": self.server.base_url,
-                "database_url": url,
+                "database_url": self._url,
             }
         )
         application = build_application(
             settings,
-            session_factory(self._engine),
+            self._sessions,
             clock=self.clock,
             resources=self._resources,
             run_jobs=False,
@@ -150,9 +181,12 @@ class Sandbox:
         await application.updater.start_polling(poll_interval=0.0, timeout=POLL_SECONDS)
         self.application, self.time_machine = application, time_machine
         await set_up_staff_side(
-            self.feed, application.bot_data["services"].sessions, self._resources.spokes,
+            self.feed,
+            self._sessions,
+            self._resources.spokes,
             self.clock,
-        )  # fmt: skip
+            dashboard_password=self.dashboard_password,
+        )
 
     async def _stop_bot(self) -> None:
         application, self.application, self.time_machine = self.application, None, None
@@ -165,9 +199,9 @@ class Sandbox:
                 await application.stop()
             await application.shutdown()
             self.server.api.updates.closing = False
-        if self._engine is not None:
-            await self._engine.dispose()
-            self._engine = None
+        # Closes the connections (before "Start again" removes the file); the engine opens
+        # new ones when next used.
+        await self._engine.dispose()
 
 
 class PortInUse(Exception):
@@ -197,6 +231,9 @@ async def _serve(sandbox: Sandbox) -> None:
     try:
         print(
             f"Grow Well sandbox: {sandbox.url} (nothing leaves this computer; Ctrl+C to stop)",
+            f"Dashboard: {sandbox.dashboard_url}  sign in as {sandbox.dashboard_email} "
+            f"with password {sandbox.dashboard_password}",
+            sep="\n",
             flush=True,
         )
         await stop.wait()

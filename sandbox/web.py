@@ -59,8 +59,8 @@ def add_sandbox_routes(app: web.Application, sandbox: Sandbox) -> None:
 
 @web.middleware
 async def _only_this_computer(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse page requests naming another host (a DNS rebinding site)."""
-    if request.path == "/" or request.path.startswith(("/sandbox/", "/static/")):
+    """Refuse page (and dashboard) requests naming another host (a DNS rebinding site)."""
+    if request.path == "/" or request.path.startswith(("/sandbox/", "/static/", "/dashboard")):
         host = (request.host or "").rsplit(":", 1)[0]
         if host not in ("127.0.0.1", "localhost", "[::1]"):
             raise _refuse("this page is only for this computer", web.HTTPForbidden)

@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import ColumnElement, Select
 
-from domain import outbox
+from domain import campaigns, outbox
 from domain.planning import HORIZON_DAYS, PRIORITY, QUESTION_PRIORITY, had_before_it_was_yearly
 from resources.message_plan import Anchor, MessagePlan, PlanEntry, Priority, Track
 from scheduler.sql_dates import add_days
@@ -318,6 +318,7 @@ async def run_planner(
         for key, on in start_on.items():
             session.add(SchedulerState(name=CAMPAIGN + key, value=on.isoformat()))
         skipped = await outbox.skip_stale(session, today)
+        await campaigns.settle(session, today)  # stale rows may have ended a campaign
     return PlanReport(days=len(days), inserted=inserted, skipped_stale=skipped)
 
 

@@ -29,6 +29,8 @@ TOPIC_NAMES = {
 # Answers to a campaign's question: "ask:yes:<plan key>" or "ask:no:<plan key>".
 QUESTION_ANSWER = "ask"
 QUESTION_ANSWER_PATTERN = r"^ask:(yes|no):[a-z][a-z0-9_]{0,47}$"
+# The button under a targeted campaign's message: no more campaigns (bot/campaign_opt_out.py).
+STOP_CAMPAIGNS = "camp:stop"
 UPCOMING_LABELS = {
     Topic.REVIEWS: N_("Health visitor review"),
     Topic.IMMUNISATIONS: N_("Immunisations"),
@@ -157,6 +159,8 @@ def render(
     `spokes` the words for notices about requests for support (the shipped file if None)."""
     if row.notice is not None:
         return referral_notice(row.notice, spokes or shipped_spokes(), row.locale)
+    if row.campaign_text is not None:
+        return campaign_message(row.campaign_text, row.locale)
     if row.entry_key == WHERE_YOU_ARE_NOW:
         return _where_you_are_now(row, plan, today)
     if row.appointment_at is not None:
@@ -187,6 +191,16 @@ def plan_message(
     if entry.priority is Priority.TIP:
         buttons.append((_("🔕 No more tips like this"), f"mute:{entry.topic.value}"))
     return Rendered(plan.text(entry.key, locale), buttons)
+
+
+def campaign_message(text: str, locale: str) -> Rendered:
+    """A targeted campaign's message (domain/campaigns.py), as the admin wrote it (plain
+    text, never markup), with a button to stop campaigns that leaves reminders on."""
+    _ = gettext_for(locale)
+    return Rendered(
+        in_reading_order(escape(text, quote=False), locale),
+        [(_("🔕 No more messages like this"), STOP_CAMPAIGNS)],
+    )
 
 
 def question_answer(answer: str, key: str) -> str:

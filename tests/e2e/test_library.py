@@ -14,7 +14,7 @@ from bot.library import TOPIC_NAMES
 from local_bot_api.server import BotApiServer
 from resources.library import load_library
 from resources.topics import Topic
-from store.models import ArticleVote
+from store.models import ArticleRead, ArticleVote
 from tests.conftest import Clock
 from tests.e2e.transcript import flat, presses, says, taps
 from tests.scheduler.conftest import make_family
@@ -210,3 +210,22 @@ async def test_a_deep_link_opens_the_article_after_sign_up_for_a_new_family(
     summary, _menu, article = await taps(user, "Morning, around 09:30")
     assert "All done" in summary.visible_text
     assert article.visible_text.startswith(LIBRARY.get("hot-weather", "en").title)
+
+
+async def test_opening_an_article_counts_one_read_for_the_day_and_language_only(
+    bot: GrowWellApplication, bot_api: BotApiServer, sessions: Sessions, clock: Clock
+) -> None:
+    plan = bot.bot_data["services"].plan
+    await make_family(sessions, plan, clock, 6007, born=date(2026, 10, 1), locale="pl")
+    user = bot_api.user(user_id=6007, language_code="pl")
+    [opened] = await says(user, "/start a_safe-sleep-basics")
+    next_label = next(label for label in flat(opened.buttons) if "▶️" in label)
+    await presses(user, next_label)  # turning a page is the same reading
+    async with sessions() as session:
+        reads = list(await session.scalars(select(ArticleRead)))
+    assert [(r.day, r.article_id, r.locale, r.reads) for r in reads] == [
+        (date(2026, 11, 23), "safe-sleep-basics", "pl", 1)
+    ]
+    await says(user, "/start a_safe-sleep-basics")
+    async with sessions() as session:
+        assert await session.scalar(select(ArticleRead.reads)) == 2

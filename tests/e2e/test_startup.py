@@ -101,6 +101,10 @@ async def test_telegram_out_of_reach_is_one_line_then_retried_until_it_answers(
         assert command[1:5] == [b"-OO", b"-m", b"cli.main", b"run"]
         environ = Path(f"/proc/{growwell.process.pid}/environ")
         assert b"MALLOC_ARENA_MAX=2" in (await asyncio.to_thread(environ.read_bytes)).split(b"\0")
+        # With no web server, PTB runs without the cryptography library (its Rust core is
+        # not mapped into the process).
+        maps = await asyncio.to_thread(Path(f"/proc/{growwell.process.pid}/maps").read_text)
+        assert "/cryptography/" not in maps
         assert await growwell.quiet_for(3.5)  # tries at 1 s and 2 s went by without a word
         async with BotApiServer(port=port) as telegram:
             user = telegram.user(user_id=5101, first_name="Ada")

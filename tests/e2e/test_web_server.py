@@ -1,6 +1,7 @@
-"""The real `growwell` command with WEB_PORT: the partner API is served beside the bot on the
-same loop and database, and stops with it; a port in use stops start-up with one line. Without
-WEB_PORT the web server is never even imported (the bot's memory budget)."""
+"""The real `growwell` command with WEB_PORT: the partner API and the staff dashboard are
+served beside the bot on the same loop and database, and stop with it; a port in use stops
+start-up with one line. Without WEB_PORT the web server is never even imported (the bot's
+memory budget)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import asyncio
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import aiohttp
 from sqlalchemy import select
 
+from dashboard.app import new_secret_key
 from domain import partners
 from local_bot_api.server import BotApiServer
 from resources.spokes import load_spokes
@@ -31,7 +34,7 @@ BODY = {
 }
 
 
-async def test_with_web_port_the_partner_api_runs_beside_the_bot(
+async def test_with_web_port_the_partner_api_and_dashboard_run_beside_the_bot(
     database_url: str, sessions: Sessions, clock: Clock
 ) -> None:
     async with sessions.begin() as session:
@@ -48,6 +51,7 @@ async def test_with_web_port_the_partner_api_runs_beside_the_bot(
             TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{telegram_port}/bot",
             DATABASE_URL=database_url,
             WEB_PORT=str(web_port),
+            WEB_SECRET_KEY=new_secret_key().decode("ascii"),
         )
         try:
             while f"web server listening on http://127.0.0.1:{web_port}" not in (
@@ -62,6 +66,15 @@ async def test_with_web_port_the_partner_api_runs_beside_the_bot(
                     reference = (await made.json())["reference"]
                 async with http.get(f"{base}/openapi.json") as document:
                     assert (await document.json())["openapi"] == "3.1.0"
+                dashboard = f"http://127.0.0.1:{web_port}/dashboard"
+                async with http.get(dashboard, allow_redirects=True) as page:
+                    assert page.url.path == "/dashboard/login"
+                    assert "<h1>Sign in</h1>" in await page.text()
+                    # Secure by default: the cookie is only for HTTPS.
+                    assert "Secure" in page.headers["Set-Cookie"]
+            # The dashboard's cookies need the cryptography library: with WEB_PORT it is loaded.
+            maps = await asyncio.to_thread(Path(f"/proc/{growwell.process.pid}/maps").read_text)
+            assert "/cryptography/" in maps
         finally:
             status = await growwell.stop()
     assert status == 0

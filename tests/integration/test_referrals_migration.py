@@ -64,6 +64,6 @@ def test_the_staff_commands_add_list_and_disable(
     assert main(["staff", "disable", "1"]) == 0
     assert main(["staff", "list"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == (
-        "1\tAnn Example\tstaff\tbabs\tnot linked\tdisabled"
+        "1\tAnn Example\tstaff\tbabs\tno e-mail\tnot linked\tdisabled"
     )
     assert main(["staff", "disable", "7"]) == 2
