@@ -119,7 +119,7 @@ def target(referral: Referral, now: datetime, calendar: WorkingCalendar) -> Targ
     left = calendar.time_left(now, referral.due_by)
     span = working_time(left, calendar, STAFF_LOCALE)
     if left < timedelta(0):
-        return Target(f"Overdue by {span} (working time)", overdue=True)
+        return Target(f"by {span} (working time)", overdue=True)
     return Target(f"{span} left (working time)", overdue=False)
 
 

@@ -3,8 +3,9 @@
 Every report counts in SQL (a year of a large service is 100,000 families, 20,000 requests and
 a million messages; bench/reports.py) and hands back dataclasses whose figures are already safe
 to publish: a count from 1 to 4 is `Hidden.FEWER_THAN_5`, so no page, chart or CSV can show it,
-and a figure that would give one away (a share, a median, the last cell of a breakdown whose
-total is shown) is `Hidden.NOT_SHOWN`. `publish_counts` and `publish_share` hold that rule.
+and a figure that would give one away (a share, a median, another cell of a breakdown whose
+total is shown, or that total) is `Hidden.NOT_SHOWN`. `publish_counts`, `publish_total`,
+`publish_share` and `publish_figure` hold that rule.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, text
@@ -246,22 +248,37 @@ def area_label(area: str | None, areas: Areas) -> str:
     return f"Postcode {area}"
 
 
+Breakdown = tuple[Any, Callable[[Any], str]]  # a column, and how its values read in a report
+
+
+async def _count_by_two(
+    session: AsyncSession, conditions: list[Any], one: Breakdown, two: Breakdown
+) -> tuple[Counter[str], Counter[str]]:
+    """Rows counted by two columns in one query, each value put in words."""
+    (first, first_name), (second, second_name) = one, two
+    by_first: Counter[str] = Counter()
+    by_second: Counter[str] = Counter()
+    rows = await session.execute(
+        select(first, second, func.count()).where(*conditions).group_by(first, second)
+    )
+    for first_value, second_value, count in rows:
+        by_first[first_name(first_value)] += count
+        by_second[second_name(second_value)] += count
+    return by_first, by_second
+
+
 async def registrations(
     session: AsyncSession, period: Period, zone: ZoneInfo, areas: Areas
 ) -> Registrations:
     first, after = period.moments(zone)
     conditions = [Family.registered_at >= first, Family.registered_at < after]
     by_week = await _count_by_week(session, Family.registered_at, conditions, zone)
-    by_area: Counter[str] = Counter()
-    by_source: Counter[str] = Counter()
-    rows = await session.execute(
-        select(Family.area, Family.source, func.count())
-        .where(*conditions)
-        .group_by(Family.area, Family.source)
+    by_area, by_source = await _count_by_two(
+        session,
+        conditions,
+        (Family.area, lambda area: area_label(area, areas)),
+        (Family.source, lambda source: source or NOT_RECORDED),
     )
-    for area, source, count in rows:
-        by_area[area_label(area, areas)] += count
-        by_source[source or NOT_RECORDED] += count
     return Registrations(
         total=publish_total(by_week.values()),
         by_week=_weeks(period, by_week),
@@ -455,16 +472,12 @@ async def requests(
     first, after = period.moments(zone)
     conditions = [Referral.created_at >= first, Referral.created_at < after]
     by_week = await _count_by_week(session, Referral.created_at, conditions, zone)
-    by_spoke: Counter[str] = Counter()
-    by_source: Counter[str] = Counter()
-    rows = await session.execute(
-        select(Referral.spoke_id, Referral.source, func.count())
-        .where(*conditions)
-        .group_by(Referral.spoke_id, Referral.source)
+    by_spoke, by_source = await _count_by_two(
+        session,
+        conditions,
+        (Referral.spoke_id, lambda spoke_id: spoke_label(spoke_id, spokes)),
+        (Referral.source, source_label),
     )
-    for spoke_id, source, count in rows:
-        by_spoke[spoke_label(spoke_id, spokes)] += count
-        by_source[source_label(source)] += count
     return Requests(
         total=publish_total(by_week.values()),
         by_week=_weeks(period, by_week),
