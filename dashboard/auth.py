@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
 from aiohttp import web
@@ -144,8 +144,8 @@ def _safe_next(request: web.Request, value: str | None) -> str:
     return str(request.app.router["home"].url_for())
 
 
-def _field(form: dict[str, object] | object, name: str) -> str:
-    value = form.get(name) if hasattr(form, "get") else None  # type: ignore[union-attr]
+def _field(form: Mapping[str, object], name: str) -> str:
+    value = form.get(name)
     return value[:MAX_FIELD_CHARS] if isinstance(value, str) else ""
 
 
@@ -248,9 +248,7 @@ async def set_password(request: web.Request) -> web.Response:
 
 
 async def home(request: web.Request) -> web.Response:
-    names = request.app.router.named_resources()
-    target = "queue" if "queue" in names else "account"
-    raise web.HTTPSeeOther(request.app.router[target].url_for())
+    raise web.HTTPSeeOther(request.app.router["queue"].url_for())
 
 
 async def account(request: web.Request) -> web.Response:

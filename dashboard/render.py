@@ -59,14 +59,15 @@ def render(
     status: int = 200,
 ) -> web.Response:
     token = request.get(CSRF, "")
+    staff = request.get(STAFF)
     page: dict[str, Any] = {
-        "staff": request.get(STAFF),
+        "staff": staff,
         "nav": navigation(request),
         "csrf_token": token,
         "csrf_field": lambda: Markup(
             f'<input type="hidden" name="csrf_token" value="{escape(token)}">'
         ),
-        "is_admin": (staff := request.get(STAFF)) is not None and staff.role is StaffRole.ADMIN,
+        "is_admin": staff is not None and staff.role is StaffRole.ADMIN,
     }
     page.update(context or {})
     response = aiohttp_jinja2.render_template(template, request, page, status=status)

@@ -747,6 +747,33 @@ def _message_text(text: str) -> str | None:
     return text[:MAX_MESSAGE_CHARS] if text else None
 
 
+async def _add_message(
+    session: AsyncSession,
+    referral: Referral,
+    sender: Actor,
+    body: str,
+    now: datetime,
+    *,
+    staff: StaffMember | None = None,
+) -> None:
+    """Store a message of the thread and its event. A staff message needs no relay to the
+    holder (`relayed_at` now): it reaches the family as the event's notice."""
+    message = ReferralMessage(
+        referral_id=referral.id,
+        at=now,
+        sender=sender.value,
+        staff_id=staff.id if staff else None,
+        text=body,
+        relayed_at=now if sender is Actor.STAFF else None,
+    )
+    session.add(message)
+    await session.flush()
+    kind = EventKind.STAFF_MESSAGE if sender is Actor.STAFF else EventKind.FAMILY_MESSAGE
+    await _record(
+        session, referral, sender, kind, now, staff=staff, detail={"message_id": message.id}
+    )
+
+
 async def add_family_message(
     session: AsyncSession, referral_id: int, family: Family, text: str, now: datetime
 ) -> ActionResult:
@@ -760,13 +787,7 @@ async def add_family_message(
         return Refused(Refusal.EMPTY_TEXT, checked)
     if checked.status not in OPEN:
         return Refused(Refusal.WRONG_STATUS, checked)
-    message = ReferralMessage(referral_id=referral_id, at=now, sender="family", text=body)
-    session.add(message)
-    await session.flush()
-    await _record(
-        session, checked, Actor.FAMILY, EventKind.FAMILY_MESSAGE, now,
-        detail={"message_id": message.id},
-    )  # fmt: skip
+    await _add_message(session, checked, Actor.FAMILY, body, now)
     return Done(checked)
 
 
@@ -785,16 +806,7 @@ async def add_staff_message(
         return await _refuse(session, checked, staff, "message", Refusal.WRONG_STATUS, now)
     if staff.role is not StaffRole.ADMIN and checked.assigned_staff_id != staff.id:
         return await _refuse(session, checked, staff, "message", Refusal.NOT_HOLDER, now)
-    message = ReferralMessage(
-        referral_id=referral_id, at=now, sender="staff", staff_id=staff.id, text=body,
-        relayed_at=now,
-    )  # fmt: skip
-    session.add(message)
-    await session.flush()
-    await _record(
-        session, checked, Actor.STAFF, EventKind.STAFF_MESSAGE, now, staff=staff,
-        detail={"message_id": message.id},
-    )  # fmt: skip
+    await _add_message(session, checked, Actor.STAFF, body, now, staff=staff)
     return Done(checked)
 
 
